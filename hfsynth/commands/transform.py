@@ -1,0 +1,34 @@
+"""``hfsynth transform``: audio-to-audio (vocoder, style transfer, separation) on a file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..audio.io import write_audio
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("transform", help="transform an audio file with an audio-to-audio model")
+    parser.add_argument("--model", required=True, help="pipelines/<name> folder or Hub id")
+    parser.add_argument("--in", dest="input", required=True, help="input audio file")
+    parser.add_argument("--out", required=True, help="output file; separation writes <stem>_<stem name>.wav beside it")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from transformers import pipeline
+
+    import hfsynth  # noqa: F401  (registers the audio-to-audio task)
+
+    if not Path(args.input).is_file():
+        raise ValueError(f"input audio file not found: {args.input}")
+    out = pipeline("audio-to-audio", model=args.model)(args.input)
+    if "stems" in out:
+        out_path = Path(args.out)
+        for name, audio in out["stems"].items():
+            path = write_audio(out_path.with_name(f"{out_path.stem}_{name}{out_path.suffix}"), audio, out["sampling_rate"])
+            print(f"wrote {path}")
+        return 0
+    print(f"wrote {write_audio(args.out, out['audio'], out['sampling_rate'])}")
+    return 0
