@@ -92,6 +92,9 @@ def test_config_validation():
 
 def test_save_and_load_round_trip(tmp_path):
     model = WaveNetModel(tiny_config(local_cond_channels=5, upsample_scales=[2, 3])).eval()
+    with torch.no_grad():  # trained-looking weights everywhere, not the initial values
+        for parameter in model.parameters():
+            parameter.add_(0.1 * torch.randn_like(parameter))
     audio, mel = torch.rand(1, 24) - 0.5, torch.randn(1, 5, 4)
     model.save_pretrained(tmp_path)
     loaded = WaveNetModel.from_pretrained(tmp_path).eval()

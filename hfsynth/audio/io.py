@@ -58,11 +58,18 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sampling_rate: int, 
     os.close(handle)
     try:
         sf.write(tmp_name, audio.T, sampling_rate, subtype=subtype, format=file_format)
+        os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual file mode
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def encode_wav_bytes(audio: np.ndarray, sampling_rate: int, subtype: str = "PCM_16") -> bytes:

@@ -1,5 +1,6 @@
 """hfsynth's model families. Importing this package registers every model with transformers."""
 
 from .registration import REGISTERED_MODELS, register_model
+from . import note_classifier  # noqa: E402,F401  (each model folder registers itself)
 
 __all__ = ["REGISTERED_MODELS", "register_model"]

@@ -17,11 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
-from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from ...audio.mulaw import mulaw_decode, mulaw_encode
 from ...modules.mixture_of_logistics import discretized_mix_logistic_nll, sample_categorical, sample_mix_logistic
+from ..modeling_utils import HFSynthPreTrainedModel
 from .configuration_wavenet import WaveNetConfig
 
 
@@ -111,6 +111,16 @@ class ResidualLayer(nn.Module):
         return self._gate_and_split(h if bias_t is None else h + bias_t, x_t)
 
 
+class SmoothingConv(nn.Conv2d):
+    """A (1, 2s+1) convolution along time, initialised to a moving average over 2s+1 samples."""
+
+    def __init__(self, scale: int):
+        super().__init__(1, 1, (1, 2 * scale + 1), padding=(0, scale), bias=False)
+
+    def reset_to_moving_average(self) -> None:
+        nn.init.constant_(self.weight, 1.0 / self.weight.shape[-1])
+
+
 class ConditionUpsampler(nn.Module):
     """Mel frames (B, C, F) -> per-sample conditioning (B, C, F * hop).
 
@@ -122,13 +132,7 @@ class ConditionUpsampler(nn.Module):
         super().__init__()
         self.prenet = nn.Conv1d(channels, channels, 3, padding=1)
         self.scales = list(scales)
-        self.smoothers = nn.ModuleList(
-            nn.Conv2d(1, 1, (1, 2 * s + 1), padding=(0, s), bias=False) for s in self.scales
-        )
-
-    def reset_smoothers(self) -> None:
-        for smoother, scale in zip(self.smoothers, self.scales):
-            nn.init.constant_(smoother.weight, 1.0 / (2 * scale + 1))
+        self.smoothers = nn.ModuleList(SmoothingConv(s) for s in self.scales)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         c = self.prenet(mel).unsqueeze(1)                                    # (B, 1, C, F)
@@ -137,14 +141,15 @@ class ConditionUpsampler(nn.Module):
         return c.squeeze(1)                                                  # (B, C, F * hop)
 
 
-class WaveNetPreTrainedModel(PreTrainedModel):
+class WaveNetPreTrainedModel(HFSynthPreTrainedModel):
     config_class = WaveNetConfig
     base_model_prefix = "wavenet"
     main_input_name = "input_values"
 
     def _init_weights(self, module: nn.Module) -> None:
-        if isinstance(module, ConditionUpsampler):
-            module.reset_smoothers()
+        super()._init_weights(module)
+        if isinstance(module, SmoothingConv):
+            module.reset_to_moving_average()
         elif isinstance(module, (nn.Conv1d, nn.Linear)):
             nn.init.kaiming_normal_(module.weight, nonlinearity="linear")
             if module.bias is not None:

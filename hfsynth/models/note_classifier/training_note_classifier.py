@@ -1,0 +1,100 @@
+"""Training the reference note classifier on rendered notes, through the shared Trainer.
+
+The recipe renders (or loads from cache) an NSynth-like note set, holds out a fixed fraction of
+notes by id, and trains all three heads jointly on random crops with random gain, so the
+classifier judges generated notes of any loudness and length.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import Wav2Vec2FeatureExtractor
+
+from ...data import NoteDatasetConfig, as_torch, build_note_dataset
+from ...data.splits import split_by_key
+from ...training import LossOutput, TrainingRecipe
+from .configuration_note_classifier import NoteClassifierConfig
+from .modeling_note_classifier import NoteClassifier
+
+
+def feature_extractor_for(config: NoteClassifierConfig) -> Wav2Vec2FeatureExtractor:
+    """Raw-waveform feature extractor: the model computes its own log-mel, so no normalisation."""
+    return Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=config.sampling_rate, padding_value=0.0,
+                                    do_normalize=False, return_attention_mask=False)
+
+
+def load_note_splits(data: dict[str, Any], holdout_fraction: float, cache_dir: str | None):
+    """(train, holdout) note datasets from ``NoteDatasetConfig`` keyword arguments."""
+    notes = build_note_dataset(NoteDatasetConfig(**data), cache_dir=cache_dir, progress=True)
+    return split_by_key(notes, holdout_fraction)
+
+
+class NoteClassifierRecipe(TrainingRecipe):
+    """Args:
+        data: ``NoteDatasetConfig`` keyword arguments (programs, pitches, velocities, durations...).
+        model: ``NoteClassifierConfig`` keyword arguments.
+        crop_seconds: (shortest, longest) random crop; one length per batch.
+        max_offset_seconds: crops start anywhere in [0, max_offset_seconds].
+        gain_db: (low, high) random gain, so loudness alone never decides a class.
+    """
+
+    def __init__(
+        self,
+        data: dict[str, Any] | None = None,
+        model: dict[str, Any] | None = None,
+        holdout_fraction: float = 0.1,
+        cache_dir: str | None = "cache/datasets",
+        crop_seconds: tuple[float, float] = (0.75, 1.5),
+        max_offset_seconds: float = 0.25,
+        gain_db: tuple[float, float] = (-12.0, 6.0),
+    ):
+        self.data = dict(data or {})
+        self.config = NoteClassifierConfig(**(model or {}))
+        self.holdout_fraction = holdout_fraction
+        self.cache_dir = cache_dir
+        self.crop_seconds = crop_seconds
+        self.max_offset_seconds = max_offset_seconds
+        self.gain_db = gain_db
+        self._model = NoteClassifier(self.config)
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        return {"model": self._model}
+
+    def train_dataset(self):
+        train, _ = load_note_splits(self.data, self.holdout_fraction, self.cache_dir)
+        return as_torch(train, sampling_rate=self.config.sampling_rate,
+                        columns=["audio", "pitch", "instrument_family", "velocity"])
+
+    def collate_fn(self):
+        return self.collate
+
+    def collate(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """Random crop (one length per batch, own offset per example) and random gain."""
+        rate = self.config.sampling_rate
+        low, high = self.crop_seconds
+        length = int(rate * (low + (high - low) * torch.rand(()).item()))
+        crops = []
+        for example in examples:
+            audio = example["audio"]
+            offset = int(torch.randint(0, int(self.max_offset_seconds * rate) + 1, ()).item())
+            crop = audio[offset : offset + length]
+            crops.append(torch.nn.functional.pad(crop, (0, length - crop.shape[-1])))
+        gains_db = torch.empty(len(examples)).uniform_(*self.gain_db)
+        batch = {"input_values": torch.stack(crops) * (10 ** (gains_db / 20))[:, None]}
+        for label in ("pitch", "instrument_family", "velocity"):
+            batch[label] = torch.stack([torch.as_tensor(example[label]) for example in examples])
+        return batch
+
+    def compute_loss(self, group: str, batch: dict[str, torch.Tensor], models, step: int) -> LossOutput:
+        out = models.model(**batch)
+        model = models.unwrapped("model")
+        pitch_hit = (out.pitch_logits.argmax(-1) == model.class_index("pitch", batch["pitch"])).float().mean()
+        family_hit = (out.instrument_family_logits.argmax(-1) == batch["instrument_family"]).float().mean()
+        return LossOutput(out.loss, {"pitch_accuracy": pitch_hit.item(), "family_accuracy": family_hit.item()})
+
+    def export(self, output_dir: Path, modules: dict[str, torch.nn.Module]) -> None:
+        modules["model"].save_pretrained(output_dir)
+        feature_extractor_for(self.config).save_pretrained(output_dir)
