@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "decode_audio": "audio_column",
     "encode_audio": "audio_column",
     "build_info": "building",
+    "load_saved_dataset": "building",
     "save_dataset": "building",
     "FAMILY_WORDS": "captions",
     "find_family": "captions",

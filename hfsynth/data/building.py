@@ -155,3 +155,17 @@ def _quiet_datasets() -> Iterator[None]:
     finally:
         if was_enabled:
             datasets.enable_progress_bars()
+
+
+def load_saved_dataset(path: str | os.PathLike) -> datasets.Dataset:
+    """Loads a dataset written by ``hfsynth data ... --out DIR`` (``save_to_disk``), or reads a
+    folder of audio files like :func:`hfsynth.data.load_audio_folder`."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ValueError(f"dataset folder not found: {path}")
+    if (path / "dataset_info.json").is_file() or (path / "state.json").is_file():
+        with _quiet_datasets():
+            return datasets.load_from_disk(str(path))
+    from .folder import load_audio_folder
+
+    return load_audio_folder(path)

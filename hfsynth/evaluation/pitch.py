@@ -43,8 +43,10 @@ class PitchAccuracy:
 
 
 def _frame_length(sampling_rate: int, fmin: float) -> int:
-    """Power of two >= 2048 holding two periods of ``fmin`` (pYIN needs them to find it)."""
-    return max(2048, 2 ** int(np.ceil(np.log2(2.0 * sampling_rate / fmin + 1.0))))
+    """Power of two spanning about 128 ms (2048 samples at 16 kHz) and two periods of ``fmin``
+    (pYIN needs them to find it). Fixed sample counts fail: librosa's pYIN rejects 2048 at 8 kHz."""
+    samples = max(2048 * sampling_rate / 16000, 2.0 * sampling_rate / fmin + 1.0)
+    return 2 ** int(np.ceil(np.log2(samples)))
 
 
 def _pyin(clip: np.ndarray, sampling_rate: int, fmin: float, fmax: float) -> tuple[np.ndarray, np.ndarray]:

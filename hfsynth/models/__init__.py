@@ -2,5 +2,6 @@
 
 from .registration import REGISTERED_MODELS, register_model
 from . import note_classifier  # noqa: E402,F401  (each model folder registers itself)
+from . import wavenet  # noqa: E402,F401
 
 __all__ = ["REGISTERED_MODELS", "register_model"]

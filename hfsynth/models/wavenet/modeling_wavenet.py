@@ -6,6 +6,10 @@ Two ways to generate, which give the same samples for the same noise:
 * incremental (Paine et al. 2016, "Fast WaveNet"): every dilated convolution keeps a ring buffer
   (:class:`ConvQueue`) of the past inputs its taps read, so a new sample costs one matrix product
   per layer, whatever the receptive field.
+
+One class answers both of hfsynth's public entry points: ``text-to-audio`` calls
+``forward(input_ids=...)`` (a prompt picks the class of a class-conditioned model) and
+``audio-to-audio`` calls :meth:`WaveNetModel.audio_to_audio` (a vocoder: audio -> mel -> audio).
 """
 
 from __future__ import annotations
@@ -19,10 +23,20 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers.utils import ModelOutput
 
+from ...audio.mel import MelSpectrogram
 from ...audio.mulaw import mulaw_decode, mulaw_encode
+from ...audio.validation import check_audio_tensor, check_finite_number, check_positive_seconds
 from ...modules.mixture_of_logistics import discretized_mix_logistic_nll, sample_categorical, sample_mix_logistic
+from ...pipelines.contract import finalize_audio
 from ..modeling_utils import HFSynthPreTrainedModel
 from .configuration_wavenet import WaveNetConfig
+from .prompting_wavenet import class_for_prompt, decode_byte_prompts
+
+#: Length of text-to-audio output when the caller gives no ``audio_length_in_s``.
+DEFAULT_AUDIO_LENGTH_IN_S = 1.0
+#: Floor of the conditioning log-mel (-100 dB for magnitudes). :meth:`WaveNetModel.mel_from_audio`
+#: maps it to -1 and 0 dB to +1, so the conditioning starts near unit scale.
+MEL_FLOOR = 1e-5
 
 
 @dataclass
@@ -34,6 +48,15 @@ class WaveNetOutput(ModelOutput):
 
     loss: torch.Tensor | None = None
     logits: torch.Tensor | None = None
+
+
+@dataclass
+class WaveNetAudioOutput(ModelOutput):
+    """
+    audio: (batch, samples) float32 waveform with peak <= 1: the field both pipelines read.
+    """
+
+    audio: torch.Tensor | None = None
 
 
 class ConvQueue:
@@ -170,6 +193,12 @@ class WaveNetModel(WaveNetPreTrainedModel):
                                 if config.global_cond_classes else None)
         self.upsampler = (ConditionUpsampler(config.local_cond_channels, config.upsample_scales)
                           if config.local_cond_channels else None)
+        self.mel_frontend = (  # no weights: the filterbank follows the config (see mel_from_audio)
+            MelSpectrogram(config.sampling_rate, n_fft=config.mel_n_fft, hop_length=config.hop_length,
+                           n_mels=config.local_cond_channels, fmin=config.mel_fmin, fmax=config.mel_fmax,
+                           center=False, log=True, clamp_min=MEL_FLOOR)
+            if config.local_cond_channels else None
+        )
         self.layers = nn.ModuleList(ResidualLayer(config, d) for d in config.dilations)
         self.head_hidden = nn.Conv1d(config.skip_channels, config.skip_channels, 1)
         self.head_out = nn.Conv1d(config.skip_channels, config.output_channels, 1)
@@ -209,6 +238,8 @@ class WaveNetModel(WaveNetPreTrainedModel):
             class_ids = torch.as_tensor(class_ids, device=self.device).long().reshape(-1)
             if class_ids.numel() == 1 and batch > 1:
                 class_ids = class_ids.expand(batch)
+            if class_ids.numel() != batch:
+                raise ValueError(f"pass one class id or one per item; got {class_ids.numel()} for a batch of {batch}")
             if ((class_ids < 0) | (class_ids >= config.global_cond_classes)).any():
                 raise ValueError(f"class ids must lie in 0..{config.global_cond_classes - 1}; got {class_ids.tolist()}")
             global_ = self.class_embedding(class_ids)
@@ -228,12 +259,44 @@ class WaveNetModel(WaveNetPreTrainedModel):
 
     def forward(
         self,
-        input_values: torch.Tensor,
+        input_values: torch.Tensor | None = None,
         mel: torch.Tensor | None = None,
         class_ids: torch.Tensor | None = None,
-        **kwargs,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        **generation_kwargs,
+    ) -> WaveNetOutput | WaveNetAudioOutput:
+        """Two entry points, told apart by the main input:
+
+        * ``input_values`` (audio, with ``mel``/``class_ids`` as the config needs): teacher
+          forcing, for training -> :class:`WaveNetOutput` (loss, logits). See :meth:`teacher_forcing`.
+        * ``input_ids`` (a tokenized prompt) and ``generation_kwargs`` such as
+          ``audio_length_in_s``: generation -> :class:`WaveNetAudioOutput`. See :meth:`text_to_audio`.
+
+        Why one ``forward`` for both: transformers' ``text-to-audio`` pipeline calls
+        ``model(input_ids=..., attention_mask=..., **forward_params)[0]`` on the class that
+        ``AutoModelForTextToWaveform`` resolves, and ``audio-to-audio`` uses ``AutoModel``'s class.
+        Registering this one class for both keeps one model, one checkpoint layout and one place
+        to read. WaveNet is not a ``GenerationMixin`` model (it generates samples, not tokens), so
+        the pipeline takes its forward-only path.
+        """
+        if (input_values is None) == (input_ids is None):
+            raise ValueError(
+                "pass either input_values (audio: teacher forcing) or input_ids (a tokenized prompt: "
+                "text-to-audio), not both or neither"
+            )
+        if input_ids is not None:
+            if mel is not None or class_ids is not None:
+                raise ValueError("text-to-audio reads the class from the prompt and takes no mel or class_ids")
+            return self.text_to_audio(input_ids, attention_mask, **generation_kwargs)
+        if generation_kwargs:
+            raise ValueError(f"{sorted(generation_kwargs)} only apply to text-to-audio (input_ids), not to training")
+        return self.teacher_forcing(input_values, mel, class_ids)
+
+    def teacher_forcing(
+        self, input_values: torch.Tensor, mel: torch.Tensor | None = None, class_ids: torch.Tensor | None = None
     ) -> WaveNetOutput:
-        """Teacher forcing: sample t and the conditioning of sample t+1 predict sample t+1.
+        """Sample t and the conditioning of sample t+1 predict sample t+1.
 
         input_values: (batch, samples) audio in [-1, 1]; with a mel, samples = frames * hop.
         """
@@ -285,6 +348,8 @@ class WaveNetModel(WaveNetPreTrainedModel):
             raise ValueError(f"num_samples must be a positive integer; got {num_samples!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+        if check_finite_number(temperature, "temperature") <= 0:
+            raise ValueError(f"temperature must be > 0; got {temperature}")
         if mel is not None:
             batch_size = mel.shape[0]
         local, global_ = self.conditioning(num_samples, mel, class_ids, batch_size)
@@ -320,3 +385,120 @@ class WaveNetModel(WaveNetPreTrainedModel):
                 skips = skips + skip
             h = F.relu(pointwise(self.head_hidden, F.relu(skips * scale)))
             yield pointwise(self.head_out, h).unsqueeze(-1)                        # (B, C, 1)
+
+    # ------------------------------------------------------------------- conditioning features
+    def mel_from_audio(self, audio: torch.Tensor) -> torch.Tensor:
+        """The local conditioning of a waveform, for training and vocoding alike.
+
+        audio (..., samples) -> (..., mels, frames), frames = ceil(samples / hop): frame k describes
+        samples [k * hop, (k + 1) * hop), so ``frames * hop == samples`` whenever samples is a
+        multiple of ``config.hop_length`` (a partial last hop is completed with silence).
+
+        The audio is zero-padded by (n_fft - hop) / 2 on both sides and framed without centring,
+        so each window is centred on the middle of its hop (a centred STFT would give one frame
+        more). Zeros, not reflections, because WaveNet itself starts from silence. The log
+        magnitudes are scaled so that the floor (-100 dB) is -1 and 0 dB is +1.
+        """
+        if self.mel_frontend is None:
+            raise ValueError("this WaveNet takes no mel (local_cond_channels is 0)")
+        audio = check_audio_tensor(audio).to(self.dtype)
+        hop = self.config.hop_length
+        overhang = self.config.mel_n_fft - hop  # window samples reaching beyond the frame's own hop
+        padded = F.pad(audio, (overhang // 2, overhang - overhang // 2 + (-audio.shape[-1] % hop)))
+        log_mel = self.mel_frontend(padded)                                 # (..., mels, frames)
+        return 1.0 + log_mel / (-math.log(MEL_FLOOR) / 2)
+
+    # ------------------------------------------------------------------------- public contract
+    def num_samples_for(self, audio_length_in_s: float) -> int:
+        """Seconds -> samples at ``config.sampling_rate`` (at least one); ValueError unless finite and > 0."""
+        seconds = check_positive_seconds(audio_length_in_s)
+        return max(1, round(seconds * self.config.sampling_rate))
+
+    def class_ids_for_prompts(self, prompts: list[str]) -> torch.Tensor | None:
+        """(batch,) class ids the prompts name, or None for a model without classes (prompts ignored)."""
+        if not self.config.global_cond_classes:
+            return None
+        if not self.config.class_labels:
+            raise ValueError(
+                "this WaveNet's classes have no names (config.class_labels is not set), so a prompt cannot "
+                "pick one; pass class ids to generate_waveform"
+            )
+        ids = [class_for_prompt(prompt, self.config.class_labels) for prompt in prompts]
+        return torch.tensor(ids, device=self.device)
+
+    @torch.inference_mode()
+    def text_to_audio(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        audio_length_in_s: float = DEFAULT_AUDIO_LENGTH_IN_S,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+        progress: bool = False,
+    ) -> WaveNetAudioOutput:
+        """Prompts (ByT5 ids, (batch, tokens)) -> :class:`WaveNetAudioOutput` of (batch, samples) audio.
+
+        A class-conditioned model plays the class each prompt names; an unconditional one ignores
+        the prompt. Randomness comes from ``generator``, else a generator seeded with ``seed``,
+        else torch's global RNG, so ``torch.manual_seed`` before a call makes it reproducible.
+        """
+        if self.config.local_cond_channels:
+            raise ValueError(
+                f"this WaveNet is a vocoder (local_cond_channels={self.config.local_cond_channels}): it needs a "
+                "mel, not a prompt; use the audio-to-audio pipeline or WaveNetPipeline(mel=...)"
+            )
+        num_samples = self.num_samples_for(audio_length_in_s)
+        prompts = decode_byte_prompts(input_ids, attention_mask)
+        audio = self.generate_waveform(
+            num_samples, class_ids=self.class_ids_for_prompts(prompts), batch_size=len(prompts),
+            generator=random_source(generator, seed), temperature=temperature, progress=progress,
+        )
+        return WaveNetAudioOutput(audio=finalize_audio(audio))
+
+    def audio_to_audio(
+        self,
+        input_values: torch.Tensor,
+        generator: torch.Generator | None = None,
+        temperature: float = 1.0,
+        progress: bool = False,
+    ) -> WaveNetAudioOutput:
+        """Vocoder mode, as the ``audio-to-audio`` pipeline calls it: (batch, 1, samples) or
+        (batch, samples) audio -> :class:`WaveNetAudioOutput` of the same length, see :meth:`vocode`."""
+        audio = check_audio_tensor(input_values, "input_values")
+        if audio.ndim == 3 and audio.shape[1] == 1:
+            audio = audio[:, 0]
+        if audio.ndim != 2:
+            raise ValueError(f"input_values must be mono audio (batch, [1,] samples); got {tuple(audio.shape)}")
+        return WaveNetAudioOutput(audio=finalize_audio(self.vocode(audio, generator, temperature, progress)))
+
+    @torch.inference_mode()
+    def vocode(
+        self,
+        audio: torch.Tensor,
+        generator: torch.Generator | None = None,
+        temperature: float = 1.0,
+        progress: bool = False,
+    ) -> torch.Tensor:
+        """(batch, samples) audio -> its mel -> (batch, samples) audio generated from that mel."""
+        if self.mel_frontend is None:
+            raise ValueError(
+                "audio-to-audio needs a vocoder; this WaveNet has no mel conditioning (local_cond_channels is 0)"
+            )
+        if not torch.isfinite(audio).all():
+            raise ValueError("audio contains NaN or infinite samples")
+        return self.generate_waveform(
+            audio.shape[-1], mel=self.mel_from_audio(audio), generator=generator, temperature=temperature,
+            progress=progress,
+        )
+
+
+def random_source(generator: torch.Generator | None, seed: int | None) -> torch.Generator | None:
+    """``generator``, or a CPU generator seeded with ``seed``, or None (torch's global RNG)."""
+    if seed is None:
+        return generator
+    if generator is not None:
+        raise ValueError("pass a generator or a seed, not both")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer; got {seed!r}")
+    return torch.Generator().manual_seed(seed)

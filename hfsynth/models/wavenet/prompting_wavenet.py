@@ -1,0 +1,75 @@
+"""From what a user types to what a WaveNet is conditioned on: prompts and class names -> class ids.
+
+WaveNet has no text encoder. A class-conditioned WaveNet reads a prompt only for the class it
+names ("a soft piano note" -> "keyboard"); an unconditional one ignores it. transformers'
+text-to-audio pipeline always tokenizes the prompt, so WaveNet folders ship a byte-level
+``ByT5Tokenizer``: it needs no vocabulary file and its ids give the prompt back exactly.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Sequence
+
+import torch
+from transformers import ByT5Tokenizer
+
+from ...data.captions import find_family
+
+#: ByT5 ids 0, 1 and 2 are pad, end-of-sequence and unknown; byte b is id b + 3 (ids above 258
+#: are sentinel tokens, which never come from text).
+BYTE_ID_OFFSET = 3
+
+
+def byte_tokenizer() -> ByT5Tokenizer:
+    """The tokenizer saved next to every WaveNet, so ``pipeline("text-to-audio", ...)`` can load it."""
+    return ByT5Tokenizer()
+
+
+def decode_byte_prompts(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> list[str]:
+    """ByT5 ids (batch, tokens) -> one prompt per row; special and padding ids are dropped."""
+    if input_ids.ndim != 2:
+        raise ValueError(f"input_ids must be (batch, tokens); got shape {tuple(input_ids.shape)}")
+    keep = (input_ids >= BYTE_ID_OFFSET) & (input_ids < BYTE_ID_OFFSET + 256)
+    if attention_mask is not None:
+        keep &= attention_mask.bool()
+    return [
+        bytes((row[mask] - BYTE_ID_OFFSET).tolist()).decode("utf-8", errors="ignore")
+        for row, mask in zip(input_ids.cpu(), keep.cpu())
+    ]
+
+
+def class_for_prompt(prompt: str, class_labels: Sequence[str]) -> int:
+    """The index of the class a prompt names.
+
+    An instrument family named in any of the caption words (``find_family``: "piano" ->
+    "keyboard") wins when it is one of the classes; otherwise the class name appearing first in
+    the prompt as a whole word ("synth_lead" may be written "synth lead"). Raises ``ValueError``,
+    listing the classes, when the prompt names none.
+    """
+    family = find_family(prompt)
+    if family in class_labels:
+        return list(class_labels).index(family)
+    lowered = prompt.lower()
+    positions = {}
+    for index, label in enumerate(class_labels):
+        words = re.escape(label.lower()).replace("_", "[ _]")
+        match = re.search(rf"\b{words}\b", lowered)
+        if match:
+            positions.setdefault(match.start(), index)
+    if not positions:
+        raise ValueError(f"the prompt {prompt!r} names none of this model's classes: {', '.join(class_labels)}")
+    return positions[min(positions)]
+
+
+def class_for_label(label: str | int, class_labels: Sequence[str] | None, num_classes: int) -> int:
+    """A class given by name (one of ``class_labels``) or by index (0 .. num_classes - 1)."""
+    if isinstance(label, str):
+        if not class_labels or label not in class_labels:
+            known = ", ".join(class_labels) if class_labels else "none (config.class_labels is not set)"
+            raise ValueError(f"unknown class {label!r}; class names: {known}")
+        return list(class_labels).index(label)
+    if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label < num_classes:
+        raise ValueError(f"a class index must be an integer in 0..{num_classes - 1}; got {label!r}")
+    return int(label)

@@ -1,0 +1,37 @@
+"""Every shipped pipeline has a Hub model card whose numbers are those of its evaluation report."""
+
+import json
+from pathlib import Path
+
+import pytest
+from huggingface_hub import ModelCard
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted(path.name for path in (ROOT / "pipelines").iterdir() if path.is_dir()) if (ROOT / "pipelines").is_dir() else []
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_card_exists_with_hub_metadata(name):
+    path = ROOT / "model_cards" / f"{name}.md"
+    assert path.is_file(), f"pipelines/{name} ships without model_cards/{name}.md"
+    card = ModelCard.load(path)
+    assert card.data.library_name == "hfsynth"
+    assert card.data.pipeline_tag in {"text-to-audio", "audio-to-audio", "audio-classification"}
+    for section in ("## Model details", "## Intended use", "## How to use", "## Training", "## Evaluation", "## Limitations"):
+        assert section in card.text, f"{name}: card lacks '{section}'"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_card_numbers_match_the_evaluation_report(name):
+    report_path = ROOT / "model_cards" / "reports" / f"{name}.json"
+    assert report_path.is_file(), f"pipelines/{name} has no evaluation report at {report_path.relative_to(ROOT)}"
+    report = json.loads(report_path.read_text())
+    card_text = (ROOT / "model_cards" / f"{name}.md").read_text()
+    for metric, value in report["metrics"].items():
+        assert f"| {metric} | {value:.4g} |" in card_text, f"{name}: card does not show {metric} = {value:.4g}"
+
+
+def test_shipped_folders_fit_in_git():
+    for name in SHIPPED:
+        size = sum(f.stat().st_size for f in (ROOT / "pipelines" / name).rglob("*") if f.is_file())
+        assert size <= 25 * 2**20, f"pipelines/{name} is {size / 2**20:.1f} MiB (limit 25 MiB)"
