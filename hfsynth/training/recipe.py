@@ -108,6 +108,9 @@ class TrainingRecipe(abc.ABC):
     def modules(self) -> dict[str, nn.Module]:
         """Every module the recipe uses, by name: ``{"model": m}`` or ``{"generator": g, "discriminator": d}``.
 
+        The trainer calls this once, after seeding, and every process must return identical initial
+        weights: build modules here (or in ``__init__`` under the same seed, as ``train.py`` does).
+
         Modules that no optimizer group lists (e.g. a frozen feature extractor) are moved to the
         device and never trained.
         """

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from accelerate import PartialState
+from accelerate.utils import set_seed
 
 from .config import TrainingConfig, parse_yaml, read_yaml_mapping
 from .recipe import TrainingRecipe
@@ -79,6 +80,9 @@ def build_recipe(spec: str, recipe_args: dict[str, Any]) -> TrainingRecipe:
 
 def run(config_path: str | Path, overrides: Sequence[tuple[str, str]] = ()) -> TrainingResult:
     run_config = load_run_config(config_path, overrides)
+    # Recipes may build modules as they are constructed: seed first, so that every process of a
+    # multi-process run starts from the same weights.
+    set_seed(run_config.training.seed)
     recipe = build_recipe(run_config.recipe, run_config.recipe_args)
     return Trainer(recipe, run_config.training).train()
 
