@@ -103,6 +103,9 @@ class TrainingRecipe(abc.ABC):
 
     #: Module that gets an exponential moving average when ``TrainingConfig.ema_decay`` is set.
     ema_module: str | None = None
+    #: Set when some parameters take no part in a step (e.g. a progressive GAN's inactive stages):
+    #: DistributedDataParallel must then look for unused parameters, at a small cost per step.
+    find_unused_parameters: bool = False
 
     @abc.abstractmethod
     def modules(self) -> dict[str, nn.Module]:

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import send_to_device, set_seed
+from accelerate.utils import DistributedDataParallelKwargs, send_to_device, set_seed
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -90,6 +90,7 @@ class Trainer:
             gradient_accumulation_steps=config.gradient_accumulation_steps,
             mixed_precision=config.mixed_precision,
             cpu=config.cpu,
+            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=recipe.find_unused_parameters)],
         )
         self._resume_from = self._checkpoint_to_resume()
         set_seed(config.seed)  # same on every process: identical initial weights everywhere

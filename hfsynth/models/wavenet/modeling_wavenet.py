@@ -29,6 +29,7 @@ from ...audio.validation import check_audio_tensor, check_finite_number, check_p
 from ...modules.mixture_of_logistics import discretized_mix_logistic_nll, sample_categorical, sample_mix_logistic
 from ...pipelines.contract import finalize_audio
 from ..modeling_utils import HFSynthPreTrainedModel
+from ..prompting import random_source
 from .configuration_wavenet import WaveNetConfig
 from .prompting_wavenet import class_for_prompt, decode_byte_prompts
 
@@ -491,14 +492,3 @@ class WaveNetModel(WaveNetPreTrainedModel):
             audio.shape[-1], mel=self.mel_from_audio(audio), generator=generator, temperature=temperature,
             progress=progress,
         )
-
-
-def random_source(generator: torch.Generator | None, seed: int | None) -> torch.Generator | None:
-    """``generator``, or a CPU generator seeded with ``seed``, or None (torch's global RNG)."""
-    if seed is None:
-        return generator
-    if generator is not None:
-        raise ValueError("pass a generator or a seed, not both")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an integer; got {seed!r}")
-    return torch.Generator().manual_seed(seed)

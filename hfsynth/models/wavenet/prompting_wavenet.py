@@ -1,9 +1,8 @@
 """From what a user types to what a WaveNet is conditioned on: prompts and class names -> class ids.
 
 WaveNet has no text encoder. A class-conditioned WaveNet reads a prompt only for the class it
-names ("a soft piano note" -> "keyboard"); an unconditional one ignores it. transformers'
-text-to-audio pipeline always tokenizes the prompt, so WaveNet folders ship a byte-level
-``ByT5Tokenizer``: it needs no vocabulary file and its ids give the prompt back exactly.
+names ("a soft piano note" -> "keyboard"); an unconditional one ignores it. The byte tokenizer its
+folders ship and the prompt decoding are shared with GANSynth (:mod:`hfsynth.models.prompting`).
 """
 
 from __future__ import annotations
@@ -12,32 +11,8 @@ import numbers
 import re
 from collections.abc import Sequence
 
-import torch
-from transformers import ByT5Tokenizer
-
 from ...data.captions import find_family
-
-#: ByT5 ids 0, 1 and 2 are pad, end-of-sequence and unknown; byte b is id b + 3 (ids above 258
-#: are sentinel tokens, which never come from text).
-BYTE_ID_OFFSET = 3
-
-
-def byte_tokenizer() -> ByT5Tokenizer:
-    """The tokenizer saved next to every WaveNet, so ``pipeline("text-to-audio", ...)`` can load it."""
-    return ByT5Tokenizer()
-
-
-def decode_byte_prompts(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> list[str]:
-    """ByT5 ids (batch, tokens) -> one prompt per row; special and padding ids are dropped."""
-    if input_ids.ndim != 2:
-        raise ValueError(f"input_ids must be (batch, tokens); got shape {tuple(input_ids.shape)}")
-    keep = (input_ids >= BYTE_ID_OFFSET) & (input_ids < BYTE_ID_OFFSET + 256)
-    if attention_mask is not None:
-        keep &= attention_mask.bool()
-    return [
-        bytes((row[mask] - BYTE_ID_OFFSET).tolist()).decode("utf-8", errors="ignore")
-        for row, mask in zip(input_ids.cpu(), keep.cpu())
-    ]
+from ..prompting import BYTE_ID_OFFSET, byte_tokenizer, decode_byte_prompts  # noqa: F401  (re-exported)
 
 
 def class_for_prompt(prompt: str, class_labels: Sequence[str]) -> int:

@@ -1,0 +1,95 @@
+"""GANSynth generation speed (network + spectral inversion) against a same-length WaveNet generation.
+
+    python bench/gansynth_speed.py [--threads 2] [--quick]
+
+GANSynth paints a whole note in one forward pass, then inverts the spectrogram; WaveNet generates
+one sample at a time. Both are untrained (speed does not depend on the weights), at the default
+``GANSynthConfig`` (1.024 s notes at 16 kHz; "mag_if" and "mel_if") and a small WaveNet like
+``configs/wavenet_vocoder_tiny.yaml`` without its mel (20 layers in 2 stacks, 64/128/64 channels).
+WaveNet is slow, so it generates a few hundred samples and its time is extrapolated to the note's
+length (its incremental cost per sample is constant, see ``bench/wavenet_speed.py``).
+
+Prints a Markdown table: seconds per batch, and the real-time factor (seconds of audio made per
+second of compute; above 1 is faster than real time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import time
+from collections.abc import Callable
+
+import torch
+
+from hfsynth.models.gansynth import GANSynthConfig, GANSynthGenerator
+from hfsynth.models.wavenet import WaveNetConfig, WaveNetModel
+
+BATCHES = (1, 8)
+
+
+def best_time(run: Callable[[], object], repeats: int, warm_up: bool = True) -> float:
+    """The fastest of ``repeats`` runs, in seconds, after one untimed warm-up run unless ``warm_up`` is False."""
+    if warm_up:
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+@torch.inference_mode()
+def gansynth_times(model: GANSynthGenerator, batch: int, repeats: int) -> tuple[float, float]:
+    """(network seconds, inversion seconds) for ``batch`` notes at MIDI 60."""
+    latents = model.sample_latents(batch, torch.Generator().manual_seed(0))
+    pitches = [60] * batch
+    network = best_time(lambda: model.spectrogram(latents, pitches), repeats)
+    spectrogram = model.spectrogram(latents, pitches)                       # (batch, 2, rows, frames)
+    inversion = best_time(lambda: model.transform.decode(spectrogram), repeats)
+    return network, inversion
+
+
+def wavenet_seconds(model: WaveNetModel, batch: int, timed_samples: int, target_samples: int) -> float:
+    """Seconds WaveNet needs for ``target_samples``, extrapolated from generating ``timed_samples``."""
+    seconds = best_time(lambda: model.generate_waveform(timed_samples, batch_size=batch), repeats=1, warm_up=False)
+    return seconds * target_samples / timed_samples
+
+
+def row(name: str, batch: int, seconds: float, audio_seconds: float, note: str = "") -> str:
+    return f"| {name} | {batch} | {seconds:.3g} | {batch * audio_seconds / seconds:.3g} | {note} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="one repeat, 100 WaveNet samples: ~30 s")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    repeats, wavenet_samples = (1, 100) if args.quick else (5, 2000)
+    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
+          f"torch {torch.__version__}; {datetime.date.today()}")
+    torch.manual_seed(0)
+    config = GANSynthConfig()
+    audio_seconds, samples = config.audio_length_in_s, config.num_samples
+    print(f"\none note: {audio_seconds} s = {samples} samples at {config.sampling_rate} Hz")
+    print("| model | batch | seconds per batch | x real time | notes |")
+    print("| --- | --- | --- | --- | --- |")
+    for representation in ("mag_if", "mel_if"):
+        model = GANSynthGenerator(GANSynthConfig(representation=representation)).eval()
+        for batch in BATCHES:
+            network, inversion = gansynth_times(model, batch, repeats)
+            print(row(f"GANSynth {representation}", batch, network + inversion, audio_seconds,
+                      f"network {network:.3f} s + inversion {inversion:.3f} s"), flush=True)
+    wavenet = WaveNetModel(WaveNetConfig(layers=20, stacks=2, residual_channels=64, gate_channels=128,
+                                         skip_channels=64, sampling_rate=config.sampling_rate)).eval()
+    for batch in BATCHES:
+        seconds = wavenet_seconds(wavenet, batch, wavenet_samples, samples)
+        print(row("WaveNet (20 layers, 64 ch)", batch, seconds, audio_seconds,
+                  f"timed {wavenet_samples} samples, extrapolated to {samples}"), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""GANSynth configuration (Engel et al. 2019, "GANSynth: Adversarial Neural Audio Synthesis")."""
+
+from __future__ import annotations
+
+import math
+
+from transformers import PretrainedConfig
+
+from ...audio.validation import check_positive_int, check_positive_seconds, check_sampling_rate, check_stft_sizes
+
+REPRESENTATIONS = ("mag_if", "mel_if")
+#: log(1e-6): the magnitude floor of :func:`hfsynth.audio.mag_if_from_audio`, mapped to -1.
+DEFAULT_LOG_MAGNITUDE_FLOOR = math.log(1e-6)
+DEFAULT_STAGE_RESOLUTIONS = [[8, 2], [16, 4], [32, 8], [64, 16], [128, 32], [256, 64]]
+DEFAULT_CHANNELS = [128, 128, 64, 32, 16, 8]
+
+
+class GANSynthConfig(PretrainedConfig):
+    r"""
+    One config describes both networks: the discriminator mirrors the generator stage by stage, so
+    sharing the resolutions, channels and pitch range is what keeps them compatible.
+
+    The defaults are sized for a CPU: 1.024 s notes at 16 kHz as 256 linear bins x 64 frames (STFT
+    512 / 256), six progressive stages, 1.2 M generator and 0.9 M discriminator parameters (see
+    ``configs/gansynth_small.yaml`` for step times). The paper's values are given with each field.
+
+    Args:
+        representation (`str`, "mag_if"): what the generator outputs, two channels per time-frequency
+            cell: log magnitude and instantaneous frequency (IF) on a linear-frequency ("mag_if") or
+            mel-frequency ("mel_if") axis. Paper: IF-Mel with high frequency resolution was best, IF
+            (linear) with it close. The default is linear because its inverse is exact (61-87 dB SNR on
+            C2-C6 test notes at the default size, away from the last half window) while the mel one
+            loses phase detail wherever mel bands are coarser than FFT bins (13-46 dB with 256 bands;
+            worse with fewer).
+        sampling_rate (`int`, 16000): paper 16 kHz (NSynth).
+        audio_length_in_s (`float`, 1.024): length of a generated note; must equal the top stage's
+            frames x the STFT hop (paper: 4 s, 64000 samples).
+        n_fft (`int`, 256) / hop_length (`int`, 128): the baseline STFT frame and hop
+            (paper: 1024 / 256, giving 256 frames x 512 bins).
+        high_frequency_resolution (`bool`, True): the paper's "H": double the frame and the hop
+            (paper: 2048 / 512, giving 128 frames x 1024 bins), resolving the harmonics of low notes.
+            :attr:`stft_n_fft` and :attr:`stft_hop_length` are the values actually used.
+        stage_resolutions (`list[list[int]]`): [frequency rows, frames] of each progressive stage, lowest
+            first; each doubles both sizes of the one before. The top stage is the spectrogram: its rows are
+            ``stft_n_fft // 2`` linear bins (the Nyquist bin is dropped) for "mag_if", or the number of mel
+            bands for "mel_if". Paper (time x frequency): 2x16, 4x32, ..., 128x1024, seven stages.
+        channels (`list[int]`, [128, 128, 64, 32, 16, 8]): feature maps at each stage, lowest resolution
+            first, in both networks (paper: 256 at the low resolutions, fewer at the highest).
+        pitch_min / pitch_max (`int`, 36 / 84): MIDI pitches the model is conditioned on, inclusive
+            (C2-C6; paper: 24-84, 61 pitches). One-hot, concatenated with the latent.
+        latent_size (`int`, 256): the random vector, normalised onto a sphere (paper: 256).
+        pixel_norm (`bool`, True): normalise every generator feature vector to unit mean square
+            (progressive GAN, Karras et al. 2018, as in GANSynth).
+        equalized_learning_rate (`bool`, True): weights drawn from N(0, 1) and scaled by He's constant
+            at run time, so Adam's step is the same relative size for every layer (progressive GAN).
+        minibatch_std_group_size (`int`, 4): groups over which the discriminator measures sample
+            variety (its "minibatch standard deviation" feature; progressive GAN: 4).
+        log_magnitude_floor (`float`, log 1e-6) / log_magnitude_ceiling (`float`, log(stft_n_fft / 4)):
+            the log magnitudes mapped to -1 and +1. The ceiling defaults to a full-scale sine's peak
+            under the Hann window. The IF is already in [-1, 1]. Stored so that the transform of a
+            saved model never changes.
+        gradient_penalty_weight (`float`, 10): lambda of WGAN-GP (Gulrajani et al. 2017; paper 10).
+        drift_penalty_weight (`float`, 0.001): epsilon of the progressive GAN's penalty on the critic's
+            real scores, keeping them near 0.
+        aux_pitch_weight (`float`, 10): weight of the auxiliary pitch classification (AC-GAN) loss, for
+            the discriminator on real and generated notes and for the generator on its own notes
+            (10 in GANSynth's training setup).
+    """
+
+    model_type = "hfsynth_gansynth"
+
+    def __init__(
+        self,
+        representation: str = "mag_if",
+        sampling_rate: int = 16000,
+        audio_length_in_s: float = 1.024,
+        n_fft: int = 256,
+        hop_length: int = 128,
+        high_frequency_resolution: bool = True,
+        stage_resolutions: list[list[int]] | None = None,
+        channels: list[int] | None = None,
+        pitch_min: int = 36,
+        pitch_max: int = 84,
+        latent_size: int = 256,
+        pixel_norm: bool = True,
+        equalized_learning_rate: bool = True,
+        minibatch_std_group_size: int = 4,
+        log_magnitude_floor: float = DEFAULT_LOG_MAGNITUDE_FLOOR,
+        log_magnitude_ceiling: float | None = None,
+        gradient_penalty_weight: float = 10.0,
+        drift_penalty_weight: float = 0.001,
+        aux_pitch_weight: float = 10.0,
+        **kwargs,
+    ):
+        if representation not in REPRESENTATIONS:
+            raise ValueError(f"representation must be one of {REPRESENTATIONS}; got {representation!r}")
+        self.representation = representation
+        self.sampling_rate = check_sampling_rate(sampling_rate)
+        self.audio_length_in_s = check_positive_seconds(audio_length_in_s)
+        self.n_fft, self.hop_length, _ = check_stft_sizes(n_fft, hop_length)
+        self.high_frequency_resolution = bool(high_frequency_resolution)
+        self.stage_resolutions = _check_stages(stage_resolutions or DEFAULT_STAGE_RESOLUTIONS)
+        self.channels = [check_positive_int(c, "channels") for c in (channels or DEFAULT_CHANNELS)]
+        if not 0 <= pitch_min <= pitch_max <= 127:
+            raise ValueError(f"need 0 <= pitch_min <= pitch_max <= 127; got {pitch_min}, {pitch_max}")
+        self.pitch_min, self.pitch_max = int(pitch_min), int(pitch_max)
+        self.latent_size = check_positive_int(latent_size, "latent_size")
+        self.pixel_norm = bool(pixel_norm)
+        self.equalized_learning_rate = bool(equalized_learning_rate)
+        self.minibatch_std_group_size = check_positive_int(minibatch_std_group_size, "minibatch_std_group_size")
+        self.log_magnitude_floor = float(log_magnitude_floor)
+        self.log_magnitude_ceiling = float(
+            math.log(self.stft_n_fft / 4) if log_magnitude_ceiling is None else log_magnitude_ceiling
+        )
+        self.gradient_penalty_weight = _non_negative(gradient_penalty_weight, "gradient_penalty_weight")
+        self.drift_penalty_weight = _non_negative(drift_penalty_weight, "drift_penalty_weight")
+        self.aux_pitch_weight = _non_negative(aux_pitch_weight, "aux_pitch_weight")
+        self._check_consistency()
+        super().__init__(**kwargs)
+
+    def _check_consistency(self) -> None:
+        """The fields that must agree: channels per stage, spectrogram size, note length, magnitude range."""
+        if len(self.channels) != self.num_stages:
+            raise ValueError(
+                f"channels has {len(self.channels)} entries for {self.num_stages} stages; give one per stage"
+            )
+        if self.stft_hop_length >= self.stft_n_fft:
+            raise ValueError(
+                f"hop_length ({self.hop_length}) must be smaller than n_fft ({self.n_fft}) so that frames overlap "
+                "and the inverse STFT exists"
+            )
+        rows, frames = self.stage_resolutions[-1]
+        if self.representation == "mag_if" and rows != self.stft_n_fft // 2:
+            raise ValueError(
+                f"a mag_if model's top stage has stft_n_fft // 2 = {self.stft_n_fft // 2} frequency rows; "
+                f"stage_resolutions ends with {rows}"
+            )
+        if self.representation == "mel_if" and rows < 2:
+            raise ValueError(f"a mel_if model needs at least 2 mel bands in its top stage; got {rows}")
+        if self.num_samples != frames * self.stft_hop_length:
+            seconds = frames * self.stft_hop_length / self.sampling_rate
+            raise ValueError(
+                f"audio_length_in_s={self.audio_length_in_s} gives {self.num_samples} samples, but the top stage's "
+                f"{frames} frames of hop {self.stft_hop_length} cover {frames * self.stft_hop_length}: "
+                f"use audio_length_in_s={seconds:g}"
+            )
+        if not self.log_magnitude_floor < self.log_magnitude_ceiling:
+            raise ValueError(
+                f"need log_magnitude_floor < log_magnitude_ceiling; got {self.log_magnitude_floor}, "
+                f"{self.log_magnitude_ceiling}"
+            )
+
+    @property
+    def stft_n_fft(self) -> int:
+        """The STFT frame used: ``n_fft``, doubled with high frequency resolution."""
+        return self.n_fft * (2 if self.high_frequency_resolution else 1)
+
+    @property
+    def stft_hop_length(self) -> int:
+        """The STFT hop used: ``hop_length``, doubled with high frequency resolution."""
+        return self.hop_length * (2 if self.high_frequency_resolution else 1)
+
+    @property
+    def num_samples(self) -> int:
+        """Samples in a generated note."""
+        return round(self.audio_length_in_s * self.sampling_rate)
+
+    @property
+    def num_stages(self) -> int:
+        return len(self.stage_resolutions)
+
+    @property
+    def num_pitches(self) -> int:
+        return self.pitch_max - self.pitch_min + 1
+
+    @property
+    def spectrogram_shape(self) -> tuple[int, int]:
+        """(frequency rows, frames) of a generated note's spectrogram: the top stage."""
+        rows, frames = self.stage_resolutions[-1]
+        return rows, frames
+
+
+def _check_stages(stages: list[list[int]]) -> list[list[int]]:
+    """Stages as [rows, frames] pairs, each doubling the previous one (what 2x up/down-sampling needs)."""
+    try:
+        pairs = [[check_positive_int(rows, "stage rows"), check_positive_int(frames, "stage frames")]
+                 for rows, frames in stages]
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"stage_resolutions must be a list of [rows, frames] positive integers; got {stages!r}"
+        ) from error
+    if not pairs:
+        raise ValueError("stage_resolutions is empty; give at least one [rows, frames] stage")
+    for lower, higher in zip(pairs, pairs[1:]):
+        if higher != [2 * lower[0], 2 * lower[1]]:
+            raise ValueError(f"each stage must double the previous one in both sizes; {lower} is followed by {higher}")
+    return pairs
+
+
+def _non_negative(value: float, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    return float(value)

@@ -1,0 +1,485 @@
+"""GANSynth: a progressive GAN that paints whole notes as (log magnitude, IF) spectrograms.
+
+Generator: a latent on the sphere and a one-hot pitch -> a small feature map -> per stage: 2x
+upsampling and two 3x3 convolutions -> a 1x1 ``to_spectrogram`` layer at every stage. While stage k
+fades in, its output is blended with the (upsampled) output of stage k-1, from alpha 0 to 1.
+
+Discriminator: the mirror image. A 1x1 ``from_spectrogram`` layer at every stage, per stage two 3x3
+convolutions and 2x average pooling (the same fade-in), then the minibatch standard deviation, a
+convolution, a dense layer and two heads: the Wasserstein critic score and, as in AC-GAN, logits
+over the pitches.
+
+Both use the progressive GAN's equalised learning rate (Karras et al. 2018); the generator
+normalises every feature vector (PixelNorm). A whole note is generated at once, so a 1 s note costs
+one forward pass: see ``bench/gansynth_speed.py`` against WaveNet's sample-by-sample loop.
+
+The generator is also the ``text-to-audio`` model: ``forward(input_ids=...)`` reads the pitch from
+the prompt ("C4", "note 60") and returns audio of the requested length.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers.utils import ModelOutput
+
+from ...audio.validation import check_finite_number, check_positive_seconds
+from ...pipelines.contract import finalize_audio
+from ..modeling_utils import HFSynthPreTrainedModel
+from ..prompting import decode_byte_prompts, random_source
+from .configuration_gansynth import GANSynthConfig
+from .prompting_gansynth import check_pitch, pitch_for_prompt
+from .spectral_gansynth import SpectrogramTransform
+
+#: Slope of every LeakyReLU (progressive GAN).
+LEAKY_SLOPE = 0.2
+#: He's gain for layers followed by a (leaky) ReLU; output layers use gain 1.
+RELU_GAIN = math.sqrt(2.0)
+#: Fade applied to the end of every note handed back, so a trimmed note never ends in a click.
+DECLICK_IN_S = 0.02
+
+
+@dataclass
+class GANSynthGeneratorOutput(ModelOutput):
+    """
+    spectrogram: (batch, 2, rows, frames) normalised log magnitude and IF at the stage's resolution.
+    """
+
+    spectrogram: torch.Tensor | None = None
+
+
+@dataclass
+class GANSynthAudioOutput(ModelOutput):
+    """
+    audio: (batch, samples) float32 waveform with peak <= 1: the field the text-to-audio pipeline reads.
+    """
+
+    audio: torch.Tensor | None = None
+
+
+@dataclass
+class GANSynthDiscriminatorOutput(ModelOutput):
+    """
+    scores: (batch,) Wasserstein critic scores (higher: more like the data).
+    pitch_logits: (batch, num_pitches) auxiliary pitch classifier (AC-GAN).
+    """
+
+    scores: torch.Tensor | None = None
+    pitch_logits: torch.Tensor | None = None
+
+
+# ---------------------------------------------------------------------------------- layers
+class ScaledWeightLayer(nn.Module):
+    """Base of the equalised-learning-rate layers.
+
+    Adam's update is about the same size for every weight, so a layer whose weights should be small
+    learns relatively faster than one whose weights should be large. The progressive GAN stores every
+    weight at unit scale (N(0, 1)) and multiplies it by He's constant ``gain / sqrt(fan_in)`` in the
+    forward pass: the effective weights start as He-initialised ones, and every layer learns at the
+    same relative speed. With ``equalized=False`` the constant is folded into the initial weights
+    instead (plain He initialisation).
+    """
+
+    def __init__(self, weight_shape: tuple[int, ...], fan_in: int, gain: float, equalized: bool):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(weight_shape))
+        self.bias = nn.Parameter(torch.empty(weight_shape[0]))
+        self.he_constant = gain / math.sqrt(fan_in)
+        self.equalized = equalized
+        self.runtime_scale = self.he_constant if equalized else 1.0
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.normal_(self.weight, 0.0, 1.0 if self.equalized else self.he_constant)
+        nn.init.zeros_(self.bias)
+
+    def scaled_weight(self) -> torch.Tensor:
+        return self.weight * self.runtime_scale
+
+
+class EqualizedConv2d(ScaledWeightLayer):
+    """A square-kernel, 'same'-padded convolution with an equalised learning rate."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, gain: float = RELU_GAIN,
+                 equalized: bool = True):
+        fan_in = in_channels * kernel_size * kernel_size
+        super().__init__((out_channels, in_channels, kernel_size, kernel_size), fan_in, gain, equalized)
+        self.padding = kernel_size // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.scaled_weight(), self.bias, padding=self.padding)
+
+
+class EqualizedLinear(ScaledWeightLayer):
+    """A dense layer with an equalised learning rate."""
+
+    def __init__(self, in_features: int, out_features: int, gain: float = RELU_GAIN, equalized: bool = True):
+        super().__init__((out_features, in_features), in_features, gain, equalized)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.scaled_weight(), self.bias)
+
+
+def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Scales the feature vector at every position (dim 1) to unit mean square.
+
+    In the generator it keeps feature magnitudes from escalating in the competition with the
+    critic; on the latent it projects the Gaussian onto the sphere of radius sqrt(latent_size).
+    """
+    return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + eps)
+
+
+class PixelNorm(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return pixel_norm(x)
+
+
+def minibatch_stddev(x: torch.Tensor, group_size: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C + 1, H, W): the extra channel tells the critic how varied a group is.
+
+    Samples are split into groups of ``group_size`` (the largest divisor of B not above it; sample i
+    belongs to group i mod B / G). For each group, the standard deviation of every feature at every
+    position across the group's samples, averaged into one number, fills the extra channel of the
+    group's samples. A generator that collapses onto a few notes gives itself away by a small value.
+    """
+    batch, _, height, width = x.shape
+    group = next(size for size in range(min(group_size, batch), 0, -1) if batch % size == 0)
+    grouped = x.reshape(group, batch // group, *x.shape[1:])                   # (G, B/G, C, H, W)
+    spread = (grouped.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (B/G,)
+    feature = spread.repeat(group).reshape(batch, 1, 1, 1).expand(batch, 1, height, width)
+    return torch.cat([x, feature.to(x.dtype)], dim=1)
+
+
+def upsample2x(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, 2H, 2W), nearest neighbour (progressive GAN)."""
+    return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
+def downsample2x(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, H/2, W/2), 2x2 average."""
+    return F.avg_pool2d(x, 2)
+
+
+def leaky_relu(x: torch.Tensor) -> torch.Tensor:
+    return F.leaky_relu(x, LEAKY_SLOPE)
+
+
+# ---------------------------------------------------------------------------------- blocks
+class GeneratorInput(nn.Module):
+    """Latent and one-hot pitch (B, latent_size + num_pitches) -> stage-0 features (B, C0, rows0, frames0).
+
+    A dense layer to the first feature map (a transposed convolution whose kernel is the whole map)
+    and a 3x3 convolution.
+    """
+
+    def __init__(self, config: GANSynthConfig):
+        super().__init__()
+        self.channels = config.channels[0]
+        self.rows, self.frames = config.stage_resolutions[0]
+        eq = config.equalized_learning_rate
+        self.dense = EqualizedLinear(config.latent_size + config.num_pitches, self.channels * self.rows * self.frames,
+                                     equalized=eq)
+        self.conv = EqualizedConv2d(self.channels, self.channels, 3, equalized=eq)
+        self.norm = PixelNorm() if config.pixel_norm else nn.Identity()
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.dense(z).reshape(z.shape[0], self.channels, self.rows, self.frames)
+        x = self.norm(leaky_relu(x))
+        return self.norm(leaky_relu(self.conv(x)))
+
+
+class GeneratorBlock(nn.Module):
+    """(B, C_in, H, W) -> upsample -> two 3x3 convolutions -> (B, C_out, 2H, 2W)."""
+
+    def __init__(self, in_channels: int, out_channels: int, config: GANSynthConfig):
+        super().__init__()
+        eq = config.equalized_learning_rate
+        self.conv1 = EqualizedConv2d(in_channels, out_channels, 3, equalized=eq)
+        self.conv2 = EqualizedConv2d(out_channels, out_channels, 3, equalized=eq)
+        self.norm = PixelNorm() if config.pixel_norm else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.norm(leaky_relu(self.conv1(upsample2x(x))))
+        return self.norm(leaky_relu(self.conv2(x)))
+
+
+class ToSpectrogram(nn.Module):
+    """Features (B, C, H, W) -> spectrogram (B, 2, H, W) in [-1, 1]: a 1x1 convolution and tanh (GANSynth)."""
+
+    def __init__(self, channels: int, config: GANSynthConfig):
+        super().__init__()
+        self.conv = EqualizedConv2d(channels, 2, 1, gain=1.0, equalized=config.equalized_learning_rate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.conv(x))
+
+
+class FromSpectrogram(nn.Module):
+    """Spectrogram (B, 2, H, W) -> features (B, C, H, W): a 1x1 convolution."""
+
+    def __init__(self, channels: int, config: GANSynthConfig):
+        super().__init__()
+        self.conv = EqualizedConv2d(2, channels, 1, equalized=config.equalized_learning_rate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return leaky_relu(self.conv(x))
+
+
+class DiscriminatorBlock(nn.Module):
+    """(B, C_in, H, W) -> two 3x3 convolutions -> downsample -> (B, C_out, H/2, W/2)."""
+
+    def __init__(self, in_channels: int, out_channels: int, config: GANSynthConfig):
+        super().__init__()
+        eq = config.equalized_learning_rate
+        self.conv1 = EqualizedConv2d(in_channels, in_channels, 3, equalized=eq)
+        self.conv2 = EqualizedConv2d(in_channels, out_channels, 3, equalized=eq)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return downsample2x(leaky_relu(self.conv2(leaky_relu(self.conv1(x)))))
+
+
+class DiscriminatorHead(nn.Module):
+    """Stage-0 features (B, C0, rows0, frames0) -> critic scores (B,) and pitch logits (B, num_pitches)."""
+
+    def __init__(self, config: GANSynthConfig):
+        super().__init__()
+        channels = config.channels[0]
+        rows, frames = config.stage_resolutions[0]
+        eq = config.equalized_learning_rate
+        self.group_size = config.minibatch_std_group_size
+        self.conv = EqualizedConv2d(channels + 1, channels, 3, equalized=eq)
+        self.dense = EqualizedLinear(channels * rows * frames, channels, equalized=eq)
+        self.score = EqualizedLinear(channels, 1, gain=1.0, equalized=eq)
+        self.pitch = EqualizedLinear(channels, config.num_pitches, gain=1.0, equalized=eq)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = leaky_relu(self.conv(minibatch_stddev(x, self.group_size)))        # (B, C0, rows0, frames0)
+        x = leaky_relu(self.dense(x.flatten(1)))                               # (B, C0)
+        return self.score(x).squeeze(-1), self.pitch(x)
+
+
+# ------------------------------------------------------------------------------ pretrained
+class GANSynthPreTrainedModel(HFSynthPreTrainedModel):
+    config_class = GANSynthConfig
+    base_model_prefix = "gansynth"
+    main_input_name = "latents"
+
+    def _init_weights(self, module: nn.Module) -> None:
+        super()._init_weights(module)
+        if isinstance(module, ScaledWeightLayer):
+            module.reset_parameters()
+
+    def check_stage(self, stage: int | None, alpha: float) -> tuple[int, float]:
+        """``stage`` (default: the top one) and ``alpha`` checked: 0 <= stage < num_stages, 0 <= alpha <= 1."""
+        top = self.config.num_stages - 1
+        stage = top if stage is None else stage
+        if isinstance(stage, bool) or not isinstance(stage, int) or not 0 <= stage <= top:
+            raise ValueError(f"stage must be an integer in 0..{top}; got {stage!r}")
+        alpha = check_finite_number(alpha, "alpha")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha (the fade-in of the stage) must lie in [0, 1]; got {alpha}")
+        return stage, alpha
+
+    def pitch_indices(self, pitch: torch.Tensor | list[int] | int) -> torch.Tensor:
+        """MIDI pitches (batch,) -> class indices 0..num_pitches-1; ValueError outside the range."""
+        pitch = torch.as_tensor(pitch, device=self.device).reshape(-1)
+        if pitch.is_floating_point() or pitch.is_complex():
+            raise ValueError(f"pitch must hold integer MIDI numbers; got dtype {pitch.dtype}")
+        outside = pitch[(pitch < self.config.pitch_min) | (pitch > self.config.pitch_max)]
+        if outside.numel():
+            check_pitch(int(outside[0]), self.config)  # raises, naming the pitch and the range
+        return pitch.long() - self.config.pitch_min
+
+
+class GANSynthGenerator(GANSynthPreTrainedModel):
+    """Latents and pitches -> spectrograms (training, any stage) or audio (text-to-audio, :meth:`synthesize`)."""
+
+    def __init__(self, config: GANSynthConfig):
+        super().__init__(config)
+        channels = config.channels
+        self.input = GeneratorInput(config)
+        self.blocks = nn.ModuleList(GeneratorBlock(c_in, c_out, config) for c_in, c_out in zip(channels, channels[1:]))
+        self.to_spectrogram = nn.ModuleList(ToSpectrogram(c, config) for c in channels)
+        self.transform = SpectrogramTransform(config)  # no weights: follows the config
+        self.post_init()
+
+    # ---------------------------------------------------------------------------- training
+    def forward(
+        self,
+        latents: torch.Tensor | None = None,
+        pitch: torch.Tensor | None = None,
+        stage: int | None = None,
+        alpha: float = 1.0,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        **generation_kwargs,
+    ) -> GANSynthGeneratorOutput | GANSynthAudioOutput:
+        """Two entry points, told apart by the main input:
+
+        * ``latents`` (batch, latent_size) and ``pitch`` (batch,) MIDI numbers, at ``stage`` (default
+          the top) faded in by ``alpha``: -> :class:`GANSynthGeneratorOutput` (training).
+        * ``input_ids`` (a tokenized prompt naming a pitch) and ``generation_kwargs``
+          (``audio_length_in_s``, ``seed``, ``generator``): -> :class:`GANSynthAudioOutput`, see
+          :meth:`text_to_audio`. transformers' ``text-to-audio`` pipeline calls ``forward`` this way.
+        """
+        if (latents is None) == (input_ids is None):
+            raise ValueError(
+                "pass either latents and pitch (spectrograms: training) or input_ids (a tokenized prompt: "
+                "text-to-audio), not both or neither"
+            )
+        if input_ids is not None:
+            if pitch is not None:
+                raise ValueError("text-to-audio reads the pitch from the prompt; drop pitch")
+            return self.text_to_audio(input_ids, attention_mask, **generation_kwargs)
+        if generation_kwargs:
+            raise ValueError(f"{sorted(generation_kwargs)} only apply to text-to-audio (input_ids), not to latents")
+        if pitch is None:
+            raise ValueError("pass one MIDI pitch per latent")
+        return GANSynthGeneratorOutput(spectrogram=self.spectrogram(latents, pitch, stage, alpha))
+
+    def spectrogram(
+        self, latents: torch.Tensor, pitch: torch.Tensor, stage: int | None = None, alpha: float = 1.0
+    ) -> torch.Tensor:
+        """(batch, latent_size) latents and (batch,) MIDI pitches -> (batch, 2, rows, frames) of ``stage``.
+
+        alpha 0 is the previous stage's output upsampled 2x; alpha 1 is this stage's own output.
+        """
+        stage, alpha = self.check_stage(stage, alpha)
+        z = self.conditioning(latents, pitch)                                  # (B, latent + pitches)
+        x = self.input(z)                                                      # (B, C0, rows0, frames0)
+        previous = x
+        for block in self.blocks[:stage]:
+            previous, x = x, block(x)                                          # (B, C_k, 2H, 2W)
+        out = self.to_spectrogram[stage](x)                                    # (B, 2, rows_k, frames_k)
+        if stage > 0 and alpha < 1.0:
+            lower = upsample2x(self.to_spectrogram[stage - 1](previous))
+            out = torch.lerp(lower, out, alpha)
+        return out
+
+    def conditioning(self, latents: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
+        """Latents projected onto the sphere, concatenated with one-hot pitches: (B, latent_size + num_pitches)."""
+        if latents.ndim != 2 or latents.shape[1] != self.config.latent_size:
+            raise ValueError(f"latents must be (batch, {self.config.latent_size}); got {tuple(latents.shape)}")
+        indices = self.pitch_indices(pitch)
+        if indices.numel() != latents.shape[0]:
+            raise ValueError(f"pass one pitch per latent: {indices.numel()} pitches for {latents.shape[0]} latents")
+        one_hot = F.one_hot(indices, self.config.num_pitches).to(self.dtype)
+        return torch.cat([pixel_norm(latents.to(self.dtype)), one_hot], dim=1)
+
+    # ---------------------------------------------------------------------------- generation
+    def sample_latents(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(batch_size, latent_size) Gaussian latents, drawn on the CPU (same numbers on every device).
+
+        The generator projects them onto the sphere itself, so any scale works.
+        """
+        return torch.randn(batch_size, self.config.latent_size, generator=generator).to(self.device, self.dtype)
+
+    @torch.inference_mode()
+    def synthesize(self, latents: torch.Tensor, pitch: torch.Tensor | list[int]) -> torch.Tensor:
+        """(batch, latent_size) latents and (batch,) MIDI pitches -> (batch, num_samples) notes (top stage)."""
+        return self.transform.decode(self.spectrogram(latents, pitch).float())
+
+    def num_samples_for(self, audio_length_in_s: float) -> int:
+        """Seconds -> samples at ``config.sampling_rate`` (at least one); ValueError unless finite and > 0."""
+        return max(1, round(check_positive_seconds(audio_length_in_s) * self.config.sampling_rate))
+
+    @torch.inference_mode()
+    def text_to_audio(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        audio_length_in_s: float | None = None,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+    ) -> GANSynthAudioOutput:
+        """Prompts (ByT5 ids, (batch, tokens)) naming pitches -> one note each, (batch, samples).
+
+        Every prompt gets its own latent (its own instrument). The note is ``config.audio_length_in_s``
+        long; a longer request is padded with silence, a shorter one trims it, and either way the
+        note's last 20 ms fade out so it never ends in a click. Randomness: ``generator``, else a
+        generator seeded with ``seed``, else torch's global RNG (``torch.manual_seed`` first makes
+        it reproducible).
+        """
+        length = self.num_samples_for(self.config.audio_length_in_s if audio_length_in_s is None else audio_length_in_s)
+        pitches = [pitch_for_prompt(prompt, self.config) for prompt in decode_byte_prompts(input_ids, attention_mask)]
+        latents = self.sample_latents(len(pitches), random_source(generator, seed))
+        notes = self.synthesize(latents, pitches)                               # (B, num_samples)
+        return GANSynthAudioOutput(audio=finalize_audio(self.fit_length(notes, length)))
+
+    def fit_length(self, notes: torch.Tensor, num_samples: int) -> torch.Tensor:
+        """Notes (..., samples) -> (..., num_samples): trimmed or padded with silence, the end faded out."""
+        return fit_note_length(notes, num_samples, round(DECLICK_IN_S * self.config.sampling_rate))
+
+
+class GANSynthDiscriminator(GANSynthPreTrainedModel):
+    """Spectrograms at any stage -> critic scores and pitch logits (the stage is read from the shape).
+
+    It shares :class:`GANSynthConfig` with the generator and is not registered with the Auto classes:
+    users load the generator; the discriminator lives in training checkpoints.
+    """
+
+    def __init__(self, config: GANSynthConfig):
+        super().__init__(config)
+        channels = config.channels
+        self.from_spectrogram = nn.ModuleList(FromSpectrogram(c, config) for c in channels)
+        # blocks[k] takes stage k + 1 down to stage k.
+        self.blocks = nn.ModuleList(DiscriminatorBlock(c_in, c_out, config)
+                                    for c_out, c_in in zip(channels, channels[1:]))
+        self.head = DiscriminatorHead(config)
+        self.post_init()
+
+    def forward(self, spectrogram: torch.Tensor, alpha: float = 1.0) -> GANSynthDiscriminatorOutput:
+        """(batch, 2, rows_k, frames_k) at any stage k -> scores and pitch logits.
+
+        alpha 0 reads the input through stage k-1's layers (average-pooled 2x); alpha 1 through stage k's.
+        """
+        stage, alpha = self.check_stage(self.stage_of(spectrogram), alpha)
+        x = self.from_spectrogram[stage](spectrogram)                          # (B, C_k, rows_k, frames_k)
+        if stage > 0:
+            x = self.blocks[stage - 1](x)                                      # (B, C_k-1, rows_k / 2, frames_k / 2)
+            if alpha < 1.0:
+                lower = self.from_spectrogram[stage - 1](downsample2x(spectrogram))
+                x = torch.lerp(lower, x, alpha)
+            for block in reversed(self.blocks[: stage - 1]):
+                x = block(x)                                                   # down to (B, C0, rows0, frames0)
+        scores, pitch_logits = self.head(x)
+        return GANSynthDiscriminatorOutput(scores=scores, pitch_logits=pitch_logits)
+
+    def stage_of(self, spectrogram: torch.Tensor) -> int:
+        """The stage whose resolution ``spectrogram`` (batch, 2, rows, frames) has."""
+        resolutions = [tuple(r) for r in self.config.stage_resolutions]
+        if spectrogram.ndim != 4 or spectrogram.shape[1] != 2 or tuple(spectrogram.shape[-2:]) not in resolutions:
+            raise ValueError(
+                f"spectrogram must be (batch, 2, rows, frames) at a stage resolution {resolutions}; "
+                f"got {tuple(spectrogram.shape)}"
+            )
+        return resolutions.index(tuple(spectrogram.shape[-2:]))
+
+
+# ------------------------------------------------------------------------------ note shapes
+def release_envelope(
+    num_samples: int, hold: int, release: int, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """(num_samples,) gain: 1 for ``hold`` samples, a half-cosine fade to 0 over ``release``, then 0.
+
+    The hold is shortened when needed so the fade always ends inside the note (a generated note stops
+    at its last sample, so cutting it elsewhere would click).
+    """
+    release = max(0, min(release, num_samples))
+    hold = max(0, min(hold, num_samples - release))
+    fade = 0.5 * (1.0 + torch.cos(torch.linspace(0.0, math.pi, release + 2, device=device)[1:-1]))
+    return torch.cat([
+        torch.ones(hold, device=device), fade, torch.zeros(num_samples - hold - release, device=device)
+    ])
+
+
+def fit_note_length(notes: torch.Tensor, num_samples: int, fade: int) -> torch.Tensor:
+    """Notes (..., samples) -> (..., num_samples): the first ``num_samples`` (or all, then silence),
+    the last ``fade`` kept samples faded out."""
+    kept = min(num_samples, notes.shape[-1])
+    envelope = release_envelope(kept, kept - fade, fade, notes.device).to(notes.dtype)
+    return F.pad(notes[..., :kept] * envelope, (0, num_samples - kept))

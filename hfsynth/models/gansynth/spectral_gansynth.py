@@ -1,0 +1,86 @@
+"""Audio <-> the spectrogram GANSynth generates: two channels (log magnitude, IF) scaled to [-1, 1].
+
+The analysis and synthesis themselves are hfsynth's (:func:`~hfsynth.audio.mag_if_from_audio`,
+:func:`~hfsynth.audio.mel_if_from_audio` and their inverses); this module only fits them to the
+generator's grid and scale, the same way for training data and for generated notes:
+
+* frames: a note of ``frames * hop`` samples has ``frames + 1`` centred STFT frames; the last one
+  (centred on the sample after the note) is dropped, and re-made on the way back as a copy of the
+  frame before it (the partials keep their level and frequency for that final hop);
+* rows: "mag_if" drops the Nyquist bin (``n_fft // 2`` rows, a power of two) and gives it back silent;
+  "mel_if" has exactly as many mel bands as the top stage has rows;
+* scale: the log magnitude maps [floor, ceiling] (from the config) linearly onto [-1, 1]; the IF is
+  already in [-1, 1]. Values outside [-1, 1] are clamped on the way back.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ...audio.phase import audio_from_mag_if, audio_from_mel_if, mag_if_from_audio, mel_if_from_audio
+from ...audio.validation import check_audio_tensor
+from .configuration_gansynth import GANSynthConfig
+
+#: Channel order of every GANSynth spectrogram.
+LOG_MAGNITUDE, INSTANTANEOUS_FREQUENCY = 0, 1
+
+
+class SpectrogramTransform:
+    """The two directions between notes (..., samples) and spectrograms (..., 2, rows, frames)."""
+
+    def __init__(self, config: GANSynthConfig):
+        self.config = config
+        self.n_fft, self.hop_length = config.stft_n_fft, config.stft_hop_length
+        self.rows, self.frames = config.spectrogram_shape
+        self.floor, self.ceiling = config.log_magnitude_floor, config.log_magnitude_ceiling
+
+    # ------------------------------------------------------------------------------- scaling
+    def normalize_log_magnitude(self, log_magnitude: torch.Tensor) -> torch.Tensor:
+        """[floor, ceiling] -> [-1, 1] (louder than the ceiling goes above 1)."""
+        return 2.0 * (log_magnitude - self.floor) / (self.ceiling - self.floor) - 1.0
+
+    def denormalize_log_magnitude(self, normalized: torch.Tensor) -> torch.Tensor:
+        return self.floor + (normalized + 1.0) * (self.ceiling - self.floor) / 2.0
+
+    # ------------------------------------------------------------------------------ analysis
+    def encode(self, audio: torch.Tensor) -> torch.Tensor:
+        """Notes (..., num_samples) -> normalised spectrograms (..., 2, rows, frames)."""
+        audio = check_audio_tensor(audio)
+        if audio.shape[-1] != self.config.num_samples:
+            raise ValueError(
+                f"a GANSynth note has {self.config.num_samples} samples ({self.config.audio_length_in_s} s); "
+                f"got {audio.shape[-1]}: crop or pad it first"
+            )
+        eps = math.exp(self.floor)
+        if self.config.representation == "mel_if":
+            log_magnitude, if_ = mel_if_from_audio(
+                audio, self.config.sampling_rate, self.n_fft, self.hop_length, n_mels=self.rows, eps=eps
+            )                                                               # (..., rows, frames + 1)
+        else:
+            log_magnitude, if_ = mag_if_from_audio(audio, self.n_fft, self.hop_length, eps=eps)
+            # Nyquist dropped: (..., rows, frames + 1)
+            log_magnitude, if_ = log_magnitude[..., :-1, :], if_[..., :-1, :]
+        channels = [self.normalize_log_magnitude(log_magnitude), if_]
+        return torch.stack([channel[..., : self.frames] for channel in channels], dim=-3)  # (..., 2, rows, frames)
+
+    # ----------------------------------------------------------------------------- synthesis
+    def decode(self, spectrogram: torch.Tensor) -> torch.Tensor:
+        """Normalised spectrograms (..., 2, rows, frames) -> notes (..., num_samples)."""
+        if spectrogram.ndim < 3 or tuple(spectrogram.shape[-3:]) != (2, self.rows, self.frames):
+            raise ValueError(
+                f"spectrogram must be (..., 2, {self.rows}, {self.frames}); got {tuple(spectrogram.shape)}"
+            )
+        spectrogram = spectrogram.clamp(-1.0, 1.0)
+        spectrogram = torch.cat([spectrogram, spectrogram[..., -1:]], dim=-1)  # the dropped frame: (..., frames + 1)
+        log_magnitude = self.denormalize_log_magnitude(spectrogram[..., LOG_MAGNITUDE, :, :])
+        if_ = spectrogram[..., INSTANTANEOUS_FREQUENCY, :, :]
+        length = self.config.num_samples
+        if self.config.representation == "mel_if":
+            return audio_from_mel_if(
+                log_magnitude, if_, self.config.sampling_rate, self.n_fft, self.hop_length, length=length
+            )
+        log_magnitude = torch.cat([log_magnitude, torch.full_like(log_magnitude[..., :1, :], self.floor)], dim=-2)
+        if_ = torch.cat([if_, torch.zeros_like(if_[..., :1, :])], dim=-2)   # silent Nyquist: (..., rows + 1, T + 1)
+        return audio_from_mag_if(log_magnitude, if_, self.n_fft, self.hop_length, length=length)

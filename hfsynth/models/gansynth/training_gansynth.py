@@ -1,0 +1,231 @@
+"""Training GANSynth through the shared Trainer: progressive WGAN-GP with an auxiliary pitch classifier.
+
+Each optimizer step updates the discriminator, then the generator, on the same batch of notes:
+
+* discriminator: ``D(fake) - D(real) + lambda * GP + epsilon * D(real)^2 + w * (CE(real) + CE(fake))``
+  (Wasserstein critic, gradient penalty at random points between real and fake, the progressive GAN's
+  drift penalty, AC-GAN pitch cross-entropy on both);
+* generator: ``-D(fake) + w * CE(fake)``.
+
+Progressive growing follows the global step (:class:`ProgressiveSchedule`): stage 0 for
+``stable_steps``, then for every further stage ``fade_steps`` of fade-in (alpha 0 -> 1) and
+``stable_steps`` at full strength. Real spectrograms are average-pooled to the stage's resolution and,
+during a fade, blended with their own 2x coarser version exactly as the generator's output is.
+
+Data: rendered notes (``build_note_dataset``), pitches outside the model's range left out, each note
+cut (or padded with silence) to the model's note length from its onset, turned into the normalised
+spectrogram in ``collate`` (once per batch, shared by both updates). Fake notes take the batch's own
+pitches, so the generator sees the data's pitch distribution.
+
+Processes: one process is what is tested. DDP (several processes) meets two obstacles. DDP does not
+support ``torch.autograd.grad`` through its wrapper: the gradient penalty therefore runs through the
+unwrapped discriminator (``models.unwrapped``), and its parameter gradients still join the same
+``backward`` as the rest of the loss, so DDP averages them with it. And progressive growing leaves
+the layers of other stages unused in every step, which DDP accepts only with
+``find_unused_parameters=True``: the shared Trainer does not pass that (an ``accelerate``
+``DistributedDataParallelKwargs``), so ``torchrun`` fails on the second step with "Expected to have
+finished reduction". With it patched in, two gloo processes train (checked for a few steps). Even
+then the minibatch standard deviation is computed per process, so two processes of batch B are
+not exactly one process of batch 2B.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+import torch
+import torch.nn.functional as F
+
+from ...data import NoteDatasetConfig, as_torch, build_note_dataset
+from ...training import LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
+from .configuration_gansynth import GANSynthConfig
+from .modeling_gansynth import GANSynthDiscriminator, GANSynthGenerator, downsample2x, upsample2x
+from .pipeline_gansynth import save_gansynth_folder
+from .spectral_gansynth import SpectrogramTransform
+
+
+@dataclass(frozen=True)
+class ProgressiveSchedule:
+    """Which stage trains at a step, and how far it has faded in.
+
+    Stage 0 trains for ``stable_steps``; every later stage fades in over ``fade_steps`` (alpha rises
+    linearly to 1 on the last fade step), then trains for ``stable_steps``. After the last stage's
+    stable phase, training stays at the top stage.
+    """
+
+    num_stages: int
+    stable_steps: int
+    fade_steps: int
+
+    def __post_init__(self) -> None:
+        for name in ("num_stages", "stable_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        if isinstance(self.fade_steps, bool) or not isinstance(self.fade_steps, int) or self.fade_steps < 0:
+            raise ValueError(f"fade_steps must be an integer >= 0; got {self.fade_steps!r}")
+
+    @property
+    def total_steps(self) -> int:
+        """Steps until the top stage has finished its stable phase (a good ``max_steps``)."""
+        return self.stable_steps + (self.num_stages - 1) * (self.fade_steps + self.stable_steps)
+
+    def at(self, step: int) -> tuple[int, float]:
+        """(stage, alpha) for the optimizer step ``step`` (0-based)."""
+        if step < self.stable_steps or self.num_stages == 1:
+            return 0, 1.0
+        stage, into = divmod(step - self.stable_steps, self.fade_steps + self.stable_steps)
+        stage += 1
+        if stage >= self.num_stages:
+            return self.num_stages - 1, 1.0
+        if into < self.fade_steps:
+            return stage, (into + 1) / self.fade_steps
+        return stage, 1.0
+
+
+def real_at_stage(spectrogram: torch.Tensor, stage: int, alpha: float, num_stages: int) -> torch.Tensor:
+    """Top-resolution spectrograms (B, 2, rows, frames) -> what the critic sees of real notes at ``stage``.
+
+    Average-pooled to the stage's resolution; during a fade, blended with the 2x coarser version
+    (upsampled back), just as the generator blends its two outputs.
+    """
+    for _ in range(num_stages - 1 - stage):
+        spectrogram = downsample2x(spectrogram)                                # (B, 2, rows_k, frames_k)
+    if stage > 0 and alpha < 1.0:
+        spectrogram = torch.lerp(upsample2x(downsample2x(spectrogram)), spectrogram, alpha)
+    return spectrogram
+
+
+def gradient_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor
+) -> torch.Tensor:
+    """WGAN-GP: mean of (||d critic / d x||_2 - 1)^2 at random points x between real and fake samples.
+
+    ``create_graph=True`` keeps the penalty differentiable, so the critic's parameters learn from it.
+    """
+    mix = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device, dtype=real.dtype)
+    points = torch.lerp(fake.detach(), real.detach(), mix).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(critic(points).sum(), points, create_graph=True)
+    return (gradient.flatten(1).norm(dim=1) - 1.0).pow(2).mean()
+
+
+def crop_or_pad(audio: torch.Tensor, num_samples: int) -> torch.Tensor:
+    """A note's first ``num_samples`` samples (samples,), completed with silence when shorter."""
+    return F.pad(audio[:num_samples], (0, max(0, num_samples - audio.shape[-1])))
+
+
+class GANSynthRecipe(TrainingRecipe):
+    """Args:
+        data: ``NoteDatasetConfig`` keyword arguments; ``sampling_rate`` and ``pitches`` default to the
+            model's, and notes outside the model's pitch range are left out in any case.
+        model: ``GANSynthConfig`` keyword arguments.
+        stable_steps / fade_steps: the progressive schedule (see :class:`ProgressiveSchedule`; the paper
+            shows each stage hundreds of thousands of notes in each phase).
+        adam_betas: of both optimizers (progressive GAN and GANSynth: (0, 0.99)).
+        cache_dir: where rendered notes are cached.
+    """
+
+    ema_module = "generator"
+    find_unused_parameters = True  # progressive growing: inactive stages get no gradient
+
+    def __init__(
+        self,
+        data: dict[str, Any] | None = None,
+        model: dict[str, Any] | None = None,
+        stable_steps: int = 2000,
+        fade_steps: int = 2000,
+        adam_betas: tuple[float, float] = (0.0, 0.99),
+        cache_dir: str | None = "cache/datasets",
+    ):
+        self.config = GANSynthConfig(**(model or {}))
+        self.schedule = ProgressiveSchedule(self.config.num_stages, stable_steps, fade_steps)
+        self.data = {
+            "sampling_rate": self.config.sampling_rate,
+            "pitches": (self.config.pitch_min, self.config.pitch_max),
+            **(data or {}),
+        }
+        self.adam_betas = tuple(adam_betas)
+        self.cache_dir = cache_dir
+        self.transform = SpectrogramTransform(self.config)
+
+    # ------------------------------------------------------------------------------ modules
+    def modules(self) -> dict[str, torch.nn.Module]:
+        """Built here, after the Trainer seeds the RNGs, so the initial weights follow the run's seed."""
+        return {"generator": GANSynthGenerator(self.config), "discriminator": GANSynthDiscriminator(self.config)}
+
+    def optimizer_groups(self) -> list[OptimizerGroup]:
+        return [
+            OptimizerGroup("discriminator", ("discriminator",), betas=self.adam_betas),
+            OptimizerGroup("generator", ("generator",), betas=self.adam_betas),
+        ]
+
+    # --------------------------------------------------------------------------------- data
+    def train_dataset(self) -> datasets.Dataset:
+        notes = build_note_dataset(NoteDatasetConfig(**self.data), cache_dir=self.cache_dir, progress=True)
+        low, high = self.config.pitch_min, self.config.pitch_max
+        notes = notes.filter(lambda pitch: low <= pitch <= high, input_columns="pitch")
+        if len(notes) == 0:
+            raise ValueError(f"no rendered note has a pitch in the model's range {low}..{high}")
+        return as_torch(notes, sampling_rate=self.config.sampling_rate, columns=["audio", "pitch"])
+
+    def collate_fn(self):
+        return self.collate
+
+    def collate(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """{"spectrogram": (batch, 2, rows, frames) normalised top-stage spectrograms, "pitch": (batch,) MIDI}."""
+        audio = torch.stack([crop_or_pad(example["audio"], self.config.num_samples) for example in examples])
+        pitch = torch.stack([torch.as_tensor(example["pitch"]).long() for example in examples])
+        return {"spectrogram": self.transform.encode(audio), "pitch": pitch}
+
+    # --------------------------------------------------------------------------------- loss
+    def compute_loss(self, group: str, batch: dict[str, torch.Tensor], models: RecipeModules, step: int) -> LossOutput:
+        stage, alpha = self.schedule.at(step)
+        pitch = batch["pitch"]
+        latents = torch.randn(pitch.shape[0], self.config.latent_size, device=pitch.device)
+        labels = pitch - self.config.pitch_min
+        progress = {"stage": float(stage), "alpha": alpha}
+        if group == "discriminator":
+            real = real_at_stage(batch["spectrogram"], stage, alpha, self.config.num_stages)
+            with torch.no_grad():
+                fake = models.generator(latents=latents, pitch=pitch, stage=stage, alpha=alpha).spectrogram
+            loss, logs = self.discriminator_loss(models, real, fake, labels, alpha)
+        else:
+            fake = models.generator(latents=latents, pitch=pitch, stage=stage, alpha=alpha).spectrogram
+            loss, logs = self.generator_loss(models, fake, labels, alpha)
+        return LossOutput(loss, {**logs, **progress})
+
+    def discriminator_loss(
+        self, models: RecipeModules, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor, alpha: float
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        config = self.config
+        real_out = models.discriminator(real, alpha=alpha)
+        fake_out = models.discriminator(fake, alpha=alpha)
+        critic = models.unwrapped("discriminator")  # autograd.grad must not go through a DDP wrapper
+        penalty = gradient_penalty(lambda points: critic(points, alpha=alpha).scores, real, fake)
+        wasserstein = real_out.scores.mean() - fake_out.scores.mean()
+        drift = real_out.scores.pow(2).mean()
+        aux_real = F.cross_entropy(real_out.pitch_logits, labels)
+        aux_fake = F.cross_entropy(fake_out.pitch_logits, labels)
+        loss = (-wasserstein + config.gradient_penalty_weight * penalty + config.drift_penalty_weight * drift
+                + config.aux_pitch_weight * (aux_real + aux_fake))
+        accuracy = (real_out.pitch_logits.argmax(dim=1) == labels).float().mean()
+        logs = {"wasserstein": wasserstein.item(), "gradient_penalty": penalty.item(), "drift": drift.item(),
+                "aux_real": aux_real.item(), "aux_fake": aux_fake.item(), "pitch_accuracy_real": accuracy.item()}
+        return loss, logs
+
+    def generator_loss(
+        self, models: RecipeModules, fake: torch.Tensor, labels: torch.Tensor, alpha: float
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        out = models.discriminator(fake, alpha=alpha)
+        adversarial = -out.scores.mean()
+        aux = F.cross_entropy(out.pitch_logits, labels)
+        loss = adversarial + self.config.aux_pitch_weight * aux
+        return loss, {"adversarial": adversarial.item(), "aux_fake": aux.item()}
+
+    def export(self, output_dir: Path, modules: dict[str, torch.nn.Module]) -> None:
+        """The (EMA) generator and its byte tokenizer: a ``text-to-audio`` / :class:`GANSynthPipeline` folder."""
+        save_gansynth_folder(modules["generator"], output_dir)
