@@ -58,3 +58,23 @@ def test_audio_classification_pipeline_names_families(tmp_path):
     tone = (0.3 * np.sin(2 * np.pi * 261.63 * np.arange(16000) / 16000)).astype(np.float32)
     out = classify({"raw": tone, "sampling_rate": 16000}, top_k=3)
     assert len(out) == 3 and all(item["label"] in config.instrument_families for item in out)
+
+
+def test_analysis_window_starts_at_the_onset_and_stays_inside():
+    model = NoteClassifier(NoteClassifierConfig(**SMALL, analysis_seconds=0.25)).eval()
+    audio = torch.zeros(2, 16000)
+    audio[0, 3000:] = 1.0                                # onset at 3000
+    audio[1, 15000:] = 1.0                               # onset too late for a whole window
+    window = model.analysis_window(audio)
+    assert window.shape == (2, 4000)
+    assert window[0, 0] == 1.0 and window[0].sum() == 4000
+    assert window[1].sum() == 1000                       # moved back: the last 4000 samples
+    short = torch.ones(1, 3000)
+    assert torch.equal(model.analysis_window(short), short)
+
+
+def test_leading_silence_and_tail_do_not_change_the_answer():
+    model = NoteClassifier(NoteClassifierConfig(**SMALL, analysis_seconds=0.5)).eval()
+    note = torch.sin(torch.arange(12000) * 0.2) * torch.linspace(1, 0.5, 12000)  # longer than the window
+    padded = torch.cat([torch.zeros(4000), note, torch.zeros(8000)])[None]
+    assert torch.allclose(model(note[None]).embeddings, model(padded).embeddings, atol=1e-5)

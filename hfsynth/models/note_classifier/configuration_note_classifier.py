@@ -22,6 +22,9 @@ class NoteClassifierConfig(PretrainedConfig):
         channels (`list[int]`): output channels of the convolutional blocks.
         embedding_size (`int`, 256): size of the embedding used for Fréchet distances.
         dropout (`float`, 0.2): dropout before the heads.
+        analysis_seconds (`float`, 1.0): the window the model looks at, starting at the note's onset
+            (first sample within 20 dB of the peak). Notes are told apart by their attack and
+            sustain; a long release tail would otherwise dilute the time pooling. `None` uses all.
         pipeline_head (`str`, "instrument_family"): which head answers the `audio-classification`
             pipeline (`config.id2label` names its classes); the others are returned by `forward`.
     """
@@ -42,6 +45,7 @@ class NoteClassifierConfig(PretrainedConfig):
         embedding_size: int = 256,
         dropout: float = 0.2,
         pipeline_head: str = "instrument_family",
+        analysis_seconds: float | None = 1.0,
         **kwargs,
     ):
         if not 0 <= pitch_min <= pitch_max <= 127:
@@ -60,6 +64,9 @@ class NoteClassifierConfig(PretrainedConfig):
         self.embedding_size = embedding_size
         self.dropout = dropout
         self.pipeline_head = pipeline_head
+        if analysis_seconds is not None and not analysis_seconds > 0:
+            raise ValueError(f"analysis_seconds must be > 0 or None; got {analysis_seconds}")
+        self.analysis_seconds = analysis_seconds
         self.instrument_families = list(INSTRUMENT_FAMILIES)
         kwargs.setdefault("id2label", {i: name for i, name in enumerate(self.head_labels(pipeline_head))})
         super().__init__(**kwargs)

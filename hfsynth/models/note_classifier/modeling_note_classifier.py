@@ -98,11 +98,28 @@ class NoteClassifier(NoteClassifierPreTrainedModel):
             raise ValueError(f"input_values must be (batch, samples) mono audio; got shape {tuple(input_values.shape)}")
         if input_values.shape[-1] < self.config.n_fft // 2:
             raise ValueError(f"audio too short: {input_values.shape[-1]} samples; need at least {self.config.n_fft // 2}")
-        mel = self.frontend(input_values.float())                     # (B, n_mels, T)
+        mel = self.frontend(self.analysis_window(input_values.float()))  # (B, n_mels, T)
         mel = (mel - mel.mean(dim=(1, 2), keepdim=True)) / 4.0        # loudness-invariant, ~unit scale
         features = self.blocks(mel.unsqueeze(1))                      # (B, C, F', T')
         pooled = torch.cat([features.mean(dim=-1), features.amax(dim=-1)], dim=1)  # (B, 2C, F')
         return F.relu(self.project(pooled.flatten(1)))                # (B, embedding_size)
+
+    def analysis_window(self, audio: torch.Tensor) -> torch.Tensor:
+        """(B, samples) -> (B, window): ``config.analysis_seconds`` from each note's onset.
+
+        The onset is the first sample within 20 dB of the clip's peak; a window running past the
+        end is moved back so that it stays inside the clip.
+        """
+        if self.config.analysis_seconds is None:
+            return audio
+        window = int(self.config.analysis_seconds * self.config.sampling_rate)
+        if audio.shape[-1] <= window:
+            return audio
+        magnitude = audio.abs()
+        loud = magnitude >= 0.1 * magnitude.amax(dim=-1, keepdim=True).clamp_min(1e-8)
+        start = loud.float().argmax(dim=-1).clamp(max=audio.shape[-1] - window)   # (B,)
+        index = start[:, None] + torch.arange(window, device=audio.device)        # (B, window)
+        return audio.gather(-1, index)
 
     def forward(
         self,
