@@ -69,6 +69,20 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
 
 
+def time_classifier_metrics(folder: str, reference: np.ndarray, estimate: np.ndarray, sr: int) -> None:
+    """The pretrained-network metrics' offline analogue: classifier scores of both sets, then IS,
+    pitch entropy and the Fréchet distance between their embeddings."""
+    from hfsynth.evaluation import ClassifierEvaluator
+
+    evaluator = ClassifierEvaluator.from_pretrained(folder)
+    start = time.perf_counter()
+    generated, real = evaluator.score(estimate, sr), evaluator.score(reference, sr)
+    summary = generated.summary(real)
+    seconds = time.perf_counter() - start
+    print(f"\n| classifier scores of both sets + IS / pitch entropy / Fréchet distance | {seconds:.1f} s | "
+          f"FD {summary['frechet_distance']:.3f}, IS(pitch) {summary['inception_score_pitch']:.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=1000)
@@ -77,6 +91,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pyin-clips", type=int, default=16, help="clips for the pYIN timing (0: skip)")
     parser.add_argument("--n-jobs", type=int, default=2, help="pYIN processes")
+    parser.add_argument("--classifier", default="pipelines/note-classifier",
+                        help="reference classifier for IS / pitch entropy / Fréchet distance ('' to skip)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     sr = args.sampling_rate
@@ -139,6 +155,9 @@ def main() -> None:
                 f"{args.clips} clips |"
             )
         pyin_note = "; ".join(f"pYIN {per_clip:.2f} s/clip (n_jobs={n_jobs})" for n_jobs, per_clip in pyin_times)
+
+    if args.classifier and os.path.isdir(args.classifier):
+        time_classifier_metrics(args.classifier, reference, estimate, sr)
 
     command = "python " + " ".join(sys.argv)
     breakdown = ", ".join(f"{label.split(' (')[0]} {seconds:.1f} s" for label, seconds in core)
