@@ -123,3 +123,14 @@ def test_the_dsp_stack_runs_on_cuda_and_matches_cpu():
     assert mel_audio.is_cuda and torch.isfinite(mel_audio).all()
     assert torch.equal(mulaw_encode(cuda).cpu(), mulaw_encode(audio))
     assert mulaw_decode(mulaw_encode(cuda)).is_cuda
+
+
+def test_windows_cached_under_inference_mode_still_train():
+    from hfsynth.audio.spectral import _WINDOW_CACHE, stft
+
+    _WINDOW_CACHE.clear()
+    with torch.inference_mode():
+        stft(torch.randn(1, 1000), n_fft=256, hop_length=64)   # caches the window in inference mode
+    audio = torch.randn(1, 1000, requires_grad=True)
+    stft(audio, n_fft=256, hop_length=64).abs().sum().backward()
+    assert audio.grad is not None and torch.isfinite(audio.grad).all()

@@ -30,7 +30,10 @@ def get_window(
     win_length = check_positive_int(win_length, "win_length")
     key = (window, win_length, torch.device(device), dtype)
     if key not in _WINDOW_CACHE:
-        _WINDOW_CACHE[key] = _WINDOWS[window](win_length, periodic=True, device=device, dtype=dtype)
+        # A window first asked for under torch.inference_mode() would be an inference tensor, which
+        # autograd refuses later (training after generation): cached tensors are always built outside it.
+        with torch.inference_mode(False):
+            _WINDOW_CACHE[key] = _WINDOWS[window](win_length, periodic=True, device=device, dtype=dtype)
     return _WINDOW_CACHE[key]
 
 

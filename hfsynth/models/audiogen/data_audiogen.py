@@ -11,17 +11,8 @@ import datasets
 import torch
 import torch.nn.functional as F
 
-from ...data import (
-    MusicDatasetConfig,
-    NoteDatasetConfig,
-    as_torch,
-    build_music_dataset,
-    build_note_dataset,
-    load_audio_folder,
-)
+from ...data import as_torch, load_training_source
 
-#: Where each data source keeps its audio (the data engine's column names).
-AUDIO_COLUMNS = {"notes": "audio", "music": "mixture", "folder": "audio"}
 CAPTION_COLUMN = "caption"
 #: Each clip's row number, so a crop's codes can be cached under (clip, start).
 INDEX_COLUMN = "clip_index"
@@ -36,20 +27,7 @@ def load_clips(
     defaults to ``sampling_rate``) or ``{"folder": path}``, whose ``metadata.csv`` must then have
     a ``caption`` column when ``with_captions``.
     """
-    if dataset not in AUDIO_COLUMNS:
-        raise ValueError(f"dataset must be one of {sorted(AUDIO_COLUMNS)}; got {dataset!r}")
-    if dataset == "folder":
-        if set(data) != {"folder"}:
-            raise ValueError(f'a folder dataset takes data: {{"folder": path}}; got keys {sorted(data)}')
-        source = load_audio_folder(data["folder"], sampling_rate=sampling_rate)
-    else:
-        settings = {"sampling_rate": sampling_rate, **data}
-        if dataset == "notes":
-            source = build_note_dataset(NoteDatasetConfig(**settings), cache_dir=cache_dir, progress=True)
-        else:
-            source = build_music_dataset(MusicDatasetConfig(**settings), cache_dir=cache_dir, progress=True)
-    if AUDIO_COLUMNS[dataset] != "audio":
-        source = source.rename_column(AUDIO_COLUMNS[dataset], "audio")
+    source = load_training_source(dataset, data, sampling_rate, cache_dir)
     columns = ["audio", INDEX_COLUMN]
     if with_captions:
         if CAPTION_COLUMN not in source.column_names:

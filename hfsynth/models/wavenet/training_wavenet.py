@@ -21,22 +21,13 @@ import datasets
 import torch
 import torch.nn.functional as F
 
-from ...data import (
-    MusicDatasetConfig,
-    NoteDatasetConfig,
-    as_torch,
-    build_music_dataset,
-    build_note_dataset,
-    load_audio_folder,
-)
+from ...data import as_torch, check_training_source, load_training_source
 from ...data.instruments import INSTRUMENT_FAMILIES
 from ...training import LossOutput, TrainingRecipe
 from .configuration_wavenet import WaveNetConfig
 from .modeling_wavenet import WaveNetModel
 from .pipeline_wavenet import save_wavenet_folder
 
-#: Where each data source keeps its audio.
-AUDIO_COLUMNS = {"notes": "audio", "music": "mixture", "folder": "audio"}
 CLASS_COLUMN = "instrument_family"
 
 
@@ -82,8 +73,7 @@ class WaveNetRecipe(TrainingRecipe):
         segment_samples: int = 8192,
         cache_dir: str | None = "cache/datasets",
     ):
-        if dataset not in AUDIO_COLUMNS:
-            raise ValueError(f"dataset must be one of {sorted(AUDIO_COLUMNS)}; got {dataset!r}")
+        check_training_source(dataset, dict(data or {}))
         model = dict(model or {})
         if model.get("global_cond_classes") and model.get("class_labels") is None:
             model["class_labels"] = list(INSTRUMENT_FAMILIES)
@@ -94,8 +84,6 @@ class WaveNetRecipe(TrainingRecipe):
         self._model = WaveNetModel(self.config)
 
     def _check_data(self, dataset: str, data: dict[str, Any]) -> dict[str, Any]:
-        if dataset == "folder" and set(data) != {"folder"}:
-            raise ValueError(f'a folder dataset takes data: {{"folder": path}}; got keys {sorted(data)}')
         if dataset == "music" and self.config.global_cond_classes:
             raise ValueError(
                 "music clips mix several instruments: train a class-conditioned WaveNet on notes or a folder"
@@ -126,21 +114,12 @@ class WaveNetRecipe(TrainingRecipe):
         return {"model": self._model}
 
     def train_dataset(self) -> datasets.Dataset:
-        dataset = self._source()
-        columns = [AUDIO_COLUMNS[self.dataset]]
+        dataset = load_training_source(self.dataset, self.data, self.config.sampling_rate, self.cache_dir)
+        columns = ["audio"]
         if self.config.global_cond_classes:
             dataset = dataset.add_column("class_id", class_ids_of(dataset, self.config.class_labels))
             columns.append("class_id")
         return as_torch(dataset, sampling_rate=self.config.sampling_rate, columns=columns)
-
-    def _source(self) -> datasets.Dataset:
-        rate = self.config.sampling_rate
-        if self.dataset == "folder":
-            return load_audio_folder(self.data["folder"], sampling_rate=rate)
-        settings = {"sampling_rate": rate, **self.data}
-        if self.dataset == "notes":
-            return build_note_dataset(NoteDatasetConfig(**settings), cache_dir=self.cache_dir, progress=True)
-        return build_music_dataset(MusicDatasetConfig(**settings), cache_dir=self.cache_dir, progress=True)
 
     def collate_fn(self):
         return self.collate
@@ -148,9 +127,9 @@ class WaveNetRecipe(TrainingRecipe):
     def collate(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         """Random crops with their mel context: {"audio": (batch, context + segment + context),
         "class_ids": (batch,) when the model has classes}."""
-        audio_column, context = AUDIO_COLUMNS[self.dataset], self.context
+        context = self.context
         window = self.segment_samples + 2 * context
-        crops = [random_window(F.pad(example[audio_column], (context, context)), window) for example in examples]
+        crops = [random_window(F.pad(example["audio"], (context, context)), window) for example in examples]
         batch = {"audio": torch.stack(crops)}
         if self.config.global_cond_classes:
             batch["class_ids"] = torch.stack([torch.as_tensor(example["class_id"]) for example in examples])
