@@ -15,13 +15,11 @@ below 1 is faster than real time). ``--quick`` finishes in well under a minute.
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import platform
 import time
 from collections.abc import Callable
 
 import torch
+from _common import bench_parser, machine_line, parse_bench_args
 from transformers import MusicgenConfig, MusicgenDecoderConfig, MusicgenForConditionalGeneration
 from transformers.utils import logging
 
@@ -59,11 +57,7 @@ def codec_decode_seconds(model: AudioGenForConditionalGeneration, frames: int) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="fewer steps and a shorter RTF clip (a smoke run)")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse_bench_args(bench_parser(__doc__, "fewer steps and a shorter RTF clip (a smoke run)"))
     torch.manual_seed(0)
     logging.set_verbosity_error()  # MusicGen's config warns that its pad id (= vocab size) is outside the vocab
     steps, rtf_seconds = (40, 2.0) if args.quick else (253, 10.0)
@@ -72,8 +66,7 @@ def main() -> None:
     sampling = dict(do_sample=True, top_k=250, guidance_scale=3.0, max_new_tokens=steps)
     frames = steps - audiogen.config.decoder.num_codebooks + 1
     decode = codec_decode_seconds(audiogen, frames)
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
-          f"torch {torch.__version__}; {datetime.date.today()}")
+    print(machine_line())
     print(f"{steps} decoder steps ({frames} frames, {frames / audiogen.config.frame_rate:.2f} s), batch 1, "
           f"guidance 3 (batch 2 inside), top-k 250; codec decode {decode:.2f} s\n")
     print("| model | decoder params | whole call (s) | decoder steps/s |")

@@ -11,15 +11,14 @@ extrapolated to the full set.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
-import platform
 import sys
 import time
 
 import numpy as np
 import torch
+from _common import bench_parser, machine, parse_bench_args
 
 from hfsynth.evaluation import (
     chroma_correlation,
@@ -59,16 +58,6 @@ def timed(label: str, results: list[tuple[str, float]], function, *args, **kwarg
     return value
 
 
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
-
-
 def time_classifier_metrics(folder: str, reference: np.ndarray, estimate: np.ndarray, sr: int) -> None:
     """The pretrained-network metrics' offline analogue: classifier scores of both sets, then IS,
     pitch entropy and the Fréchet distance between their embeddings."""
@@ -84,17 +73,15 @@ def time_classifier_metrics(folder: str, reference: np.ndarray, estimate: np.nda
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--clips", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--sampling-rate", type=int, default=16000)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pyin-clips", type=int, default=16, help="clips for the pYIN timing (0: skip)")
     parser.add_argument("--n-jobs", type=int, default=2, help="pYIN processes")
     parser.add_argument("--classifier", default="pipelines/note-classifier",
                         help="reference classifier for IS / pitch entropy / Fréchet distance ('' to skip)")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse_bench_args(parser)
     sr = args.sampling_rate
 
     start = time.perf_counter()

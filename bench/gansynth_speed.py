@@ -15,13 +15,11 @@ second of compute; above 1 is faster than real time).
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import platform
 import time
 from collections.abc import Callable
 
 import torch
+from _common import bench_parser, machine_line, parse_bench_args
 
 from hfsynth.models.gansynth import GANSynthConfig, GANSynthGenerator
 from hfsynth.models.wavenet import WaveNetConfig, WaveNetModel
@@ -63,14 +61,9 @@ def row(name: str, batch: int, seconds: float, audio_seconds: float, note: str =
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="one repeat, 100 WaveNet samples: ~30 s")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse_bench_args(bench_parser(__doc__, "one repeat, 100 WaveNet samples: ~30 s"))
     repeats, wavenet_samples = (1, 100) if args.quick else (5, 2000)
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
-          f"torch {torch.__version__}; {datetime.date.today()}")
+    print(machine_line())
     torch.manual_seed(0)
     config = GANSynthConfig()
     audio_seconds, samples = config.audio_length_in_s, config.num_samples

@@ -9,12 +9,10 @@ incremental cost per sample at two lengths (it should not grow with length).
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import platform
 import time
 
 import torch
+from _common import bench_parser, machine_line, parse_bench_args
 
 from hfsynth.models.wavenet import WaveNetConfig, WaveNetModel
 
@@ -41,14 +39,9 @@ def naive_samples_per_second(model: WaveNetModel, batch: int, steps: int) -> flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="fewer samples (for a smoke run)")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    args = parse_bench_args(bench_parser(__doc__, "fewer samples (for a smoke run)"))
     naive_samples, fast_samples = (8, 200) if args.quick else (32, 1000)
-    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
-          f"torch {torch.__version__}; {datetime.date.today()}")
+    print(machine_line())
     print("| receptive field | layers | batch | naive samples/s | incremental samples/s | speed-up |")
     print("| --- | --- | --- | --- | --- | --- |")
     for label, layers, stacks in SIZES:

@@ -1,0 +1,44 @@
+"""What every benchmark script shares: the --threads/--quick flags and the line naming the machine.
+
+Scripts run as ``python bench/<name>.py``, so this module is imported as ``_common``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+
+import torch
+
+
+def bench_parser(doc: str, quick_help: str | None = None) -> argparse.ArgumentParser:
+    """A parser with ``--threads`` (torch threads, default 2) and, given its help, ``--quick``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    if quick_help is not None:
+        parser.add_argument("--quick", action="store_true", help=quick_help)
+    return parser
+
+
+def parse_bench_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parses the arguments and applies ``--threads``."""
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    return args
+
+
+def machine() -> str:
+    """CPU model, cores, torch threads and version, e.g. for bench/RESULTS.md."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+
+
+def machine_line() -> str:
+    return f"machine: {machine()}; {datetime.date.today()}"
