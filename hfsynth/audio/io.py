@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from ..files import atomic_path
 from .resample import resample, to_channels
 from .validation import check_sampling_rate, check_waveform
 
@@ -52,24 +52,10 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sampling_rate: int, 
     audio = check_waveform(audio)
     if subtype.startswith("PCM"):
         audio = np.clip(audio, -1.0, 1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
     file_format = path.suffix.lstrip(".").upper() or "WAV"
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
+    with atomic_path(path) as tmp_name:
         sf.write(tmp_name, audio.T, sampling_rate, subtype=subtype, format=file_format)
-        os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
     return path
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def encode_wav_bytes(audio: np.ndarray, sampling_rate: int, subtype: str = "PCM_16") -> bytes:

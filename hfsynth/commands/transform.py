@@ -19,8 +19,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from transformers import pipeline
 
-    import hfsynth  # noqa: F401  (registers the audio-to-audio task)
-
     if not Path(args.input).is_file():
         raise ValueError(f"input audio file not found: {args.input}")
     out = pipeline("audio-to-audio", model=args.model)(args.input)

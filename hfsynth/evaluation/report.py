@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..data import decode_audio, load_saved_dataset
+from ..files import atomic_path
 from .classifier import ClassifierEvaluator
 from .pitch import frame_pitch_agreement, pitch_accuracy_pyin
 from .suite import evaluate_pairs
@@ -55,11 +55,8 @@ class EvaluationReport:
 
 
 def _write_atomic(path: Path, text: str) -> Path:
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w") as file:
-        file.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp_name:
+        Path(tmp_name).write_text(text)
     return path
 
 
