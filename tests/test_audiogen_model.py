@@ -288,3 +288,20 @@ def test_long_prompts_are_truncated_with_a_warning(caplog):
         cut_ids, cut_mask = truncate_prompt_ids(ids, mask, 12, eos_token_id=1)
     assert cut_ids.shape == (2, 12) and cut_ids[0, -1] == 1 and torch.equal(cut_ids[0, :11], ids[0, :11])
     assert torch.equal(cut_ids[1], ids[1, :12]) and "truncated" in caplog.text
+
+
+@pytest.mark.parametrize("top_k, top_p", [(0, 1.0), (5, 1.0), (0, 0.7), (5, 0.7), (40, 0.3)])
+def test_candidate_logits_match_transformers_warpers(top_k, top_p):
+    """Top-k-first sampling keeps exactly the distribution of transformers' warper chain."""
+    from transformers.generation import LogitsProcessorList, TopKLogitsWarper, TopPLogitsWarper
+
+    from hfsynth.models.audiogen.generation_audiogen import candidate_logits
+
+    logits = torch.randn(6, 64) * 3
+    warpers = LogitsProcessorList(([TopKLogitsWarper(top_k)] if top_k else [])
+                                  + ([TopPLogitsWarper(top_p)] if top_p < 1 else []))
+    expected = torch.softmax(warpers(None, logits.clone()), dim=-1)
+    candidates, indices = candidate_logits(logits, top_k, top_p)
+    probs = torch.softmax(candidates, dim=-1)
+    scattered = probs if indices is None else torch.zeros_like(expected).scatter(-1, indices, probs)
+    assert torch.allclose(scattered, expected, atol=1e-6)

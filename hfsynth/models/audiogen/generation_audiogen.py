@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import torch
 from transformers import GenerationConfig
-from transformers.generation import LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 from ...audio.validation import check_finite_number, check_positive_int, check_positive_seconds
 
@@ -111,26 +110,46 @@ def guided_logits(conditional: torch.Tensor, unconditional: torch.Tensor, scale:
 def code_picker(settings: GenerationSettings, generator: torch.Generator | None = None) -> CodePicker:
     """A function from one step's logits (batch, K, codebook_size) to codes (batch, K).
 
-    Greedy without ``do_sample``; otherwise temperature, top-k and top-p (transformers' warpers)
-    and a draw from the softmax, with ``generator`` when given (on its own device, so a seeded
-    CPU generator gives the same codes on every device).
+    Greedy without ``do_sample``; otherwise temperature, top-k, then top-p (the order of
+    transformers' warpers, and the same distribution) and a draw from the softmax, with
+    ``generator`` when given (on its own device, so a seeded CPU generator gives the same codes on
+    every device). Top-k selects its candidates first and works on those alone: every later
+    operation touches k codes, not the whole codebook (generation runs this every step).
     """
     if not settings.do_sample:
         return lambda logits: logits.argmax(dim=-1)
-    warpers = LogitsProcessorList([TemperatureLogitsWarper(settings.temperature)])
-    if settings.top_k:
-        warpers.append(TopKLogitsWarper(settings.top_k))
-    if settings.top_p < 1.0:
-        warpers.append(TopPLogitsWarper(settings.top_p))
 
     def pick(logits: torch.Tensor) -> torch.Tensor:
-        flat = logits.reshape(-1, logits.shape[-1]).float()                  # (batch * K, codebook_size)
-        probs = torch.softmax(warpers(None, flat), dim=-1)
+        flat = logits.reshape(-1, logits.shape[-1]).float() / settings.temperature  # (batch * K, codebook_size)
+        candidates, indices = candidate_logits(flat, settings.top_k, settings.top_p)
+        probs = torch.softmax(candidates, dim=-1)
         if generator is not None:
             probs = probs.to(generator.device)
-        return torch.multinomial(probs, 1, generator=generator).to(logits.device).reshape(logits.shape[:-1])
+        choice = torch.multinomial(probs, 1, generator=generator).to(logits.device)
+        codes = choice if indices is None else indices.gather(-1, choice)
+        return codes.reshape(logits.shape[:-1])
 
     return pick
+
+
+def candidate_logits(logits: torch.Tensor, top_k: int, top_p: float) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The logits still allowed after top-k and top-p, as (candidates, their code indices or ``None``
+    when every code stays). Excluded candidates get -inf; the most probable code always stays.
+
+    Top-p keeps the most probable codes until their mass reaches ``top_p``: a code goes when the
+    codes above it already hold ``top_p`` (transformers' ``TopPLogitsWarper``).
+    """
+    if 0 < top_k < logits.shape[-1]:
+        logits, indices = logits.topk(top_k, dim=-1)                             # sorted, most probable first
+    elif top_p < 1.0:
+        logits, indices = logits.sort(dim=-1, descending=True)
+    else:
+        return logits, None
+    if top_p < 1.0:
+        probs = torch.softmax(logits, dim=-1)
+        mass_above = probs.cumsum(dim=-1) - probs
+        logits = logits.masked_fill(mass_above >= top_p, -math.inf)
+    return logits, indices
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ prompt (audiocraft's long-form generation).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -113,6 +114,12 @@ class TextCondition:
             return self
         return TextCondition(self.states.expand(batch, -1, -1), self.mask.expand(batch, -1))
 
+    @functools.cached_property
+    def attention_mask(self) -> torch.Tensor | None:
+        """The mask as cross-attention takes it, (batch, 1, 1, tokens); ``None`` when every token is
+        real (computed once per generation, not once per step and layer)."""
+        return None if bool(self.mask.all()) else self.mask[:, None, None, :]
+
 
 # ------------------------------------------------------------------------------------ decoder
 def sinusoidal_positions(positions: torch.Tensor, width: int) -> torch.Tensor:
@@ -123,41 +130,82 @@ def sinusoidal_positions(positions: torch.Tensor, width: int) -> torch.Tensor:
     return torch.cat([angles.cos(), angles.sin()], dim=-1)
 
 
-def causal_mask(queries: int, keys: int, device: torch.device) -> torch.Tensor:
-    """(queries, keys) bool: query i (the last ``queries`` of ``keys`` positions) sees keys <= its own."""
+def causal_mask(queries: int, keys: int, device: torch.device) -> torch.Tensor | None:
+    """(queries, keys) bool: query i (the last ``queries`` of ``keys`` positions) sees keys <= its own.
+    ``None`` for a single query, which sees every key: the common generation step needs no mask."""
+    if queries == 1:
+        return None
     return torch.ones(queries, keys, dtype=torch.bool, device=device).tril(diagonal=keys - queries)
 
 
-@dataclass
 class LayerCache:
-    """One block's keys and values: self-attention (grows by a step at a time), text (computed once)."""
+    """One block's keys and values: self-attention (preallocated for the whole context, filled a
+    step at a time, so a step copies only its own keys) and text (computed once)."""
 
-    keys: torch.Tensor | None = None
-    values: torch.Tensor | None = None
-    text: tuple[torch.Tensor, torch.Tensor] | None = None
+    def __init__(self, capacity: int):
+        self.capacity, self.length = capacity, 0
+        self.keys: torch.Tensor | None = None
+        self.values: torch.Tensor | None = None
+        self.text: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def extend(self, keys: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Appends this call's (batch, heads, steps, head_dim) keys/values; returns all so far."""
-        self.keys = keys if self.keys is None else torch.cat([self.keys, keys], dim=2)
-        self.values = values if self.values is None else torch.cat([self.values, values], dim=2)
-        return self.keys, self.values
+        """Stores this call's (batch, heads, steps, head_dim) keys/values; returns views of all so far."""
+        if self.keys is None:
+            shape = (*keys.shape[:2], self.capacity, keys.shape[-1])
+            self.keys, self.values = keys.new_empty(shape), values.new_empty(shape)
+        end = self.length + keys.shape[2]
+        self.keys[:, :, self.length : end] = keys
+        self.values[:, :, self.length : end] = values
+        self.length = end
+        return self.keys[:, :, :end], self.values[:, :, :end]
 
 
 class DecoderCache:
     """Keys and values of every block, so a generation step only computes its new position."""
 
-    def __init__(self, num_layers: int):
-        self.layers = [LayerCache() for _ in range(num_layers)]
+    def __init__(self, num_layers: int, capacity: int):
+        self.layers = [LayerCache(capacity) for _ in range(num_layers)]
 
     @property
     def length(self) -> int:
         """Steps already in the cache (the position of the next one)."""
-        keys = self.layers[0].keys
-        return 0 if keys is None else keys.shape[2]
+        return self.layers[0].length
 
 
-class MultiHeadAttention(nn.Module):
-    """Scaled dot-product attention of ``x`` over keys/values projected from a source of any width.
+def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
+    """(batch, steps, width) -> (batch, heads, steps, width / heads)."""
+    return x.unflatten(-1, (heads, -1)).transpose(1, 2)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """(batch, heads, steps, head_dim) -> (batch, steps, heads * head_dim)."""
+    return x.transpose(1, 2).flatten(2)
+
+
+class SelfAttention(nn.Module):
+    """Causal multi-head self-attention, queries/keys/values from one fused projection (one matrix
+    product per step instead of three: generation is dominated by such small products)."""
+
+    def __init__(self, width: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads, self.dropout = heads, dropout
+        self.qkv = nn.Linear(width, 3 * width, bias=False)
+        self.out = nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor, cache: LayerCache | None) -> torch.Tensor:
+        """x (batch, steps, width) -> (batch, steps, width); ``cache`` holds the earlier steps."""
+        queries, keys, values = (split_heads(part, self.heads) for part in self.qkv(x).chunk(3, dim=-1))
+        if cache is not None:
+            keys, values = cache.extend(keys, values)
+        attended = F.scaled_dot_product_attention(
+            queries, keys, values, attn_mask=causal_mask(x.shape[1], keys.shape[2], x.device),
+            dropout_p=self.dropout if self.training else 0.0,
+        )
+        return self.out(merge_heads(attended))
+
+
+class CrossAttention(nn.Module):
+    """Multi-head attention to the text states (of their own width).
 
     Keys and values have no bias, so the null condition (zero states) gives zero keys and values.
     """
@@ -166,24 +214,20 @@ class MultiHeadAttention(nn.Module):
         super().__init__()
         self.heads, self.dropout = heads, dropout
         self.query = nn.Linear(width, width, bias=False)
-        self.key = nn.Linear(source_width, width, bias=False)
-        self.value = nn.Linear(source_width, width, bias=False)
+        self.key_value = nn.Linear(source_width, 2 * width, bias=False)
         self.out = nn.Linear(width, width)
 
-    def split_heads(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, steps, width) -> (batch, heads, steps, width / heads)."""
-        return x.unflatten(-1, (self.heads, -1)).transpose(1, 2)
-
     def keys_values(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.split_heads(self.key(source)), self.split_heads(self.value(source))
+        keys, values = self.key_value(source).chunk(2, dim=-1)
+        return split_heads(keys, self.heads), split_heads(values, self.heads)
 
-    def forward(self, x: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None):
         """x (batch, steps, width), mask broadcastable to (batch, heads, steps, keys) -> (batch, steps, width)."""
         attended = F.scaled_dot_product_attention(
-            self.split_heads(self.query(x)), keys, values, attn_mask=mask,
+            split_heads(self.query(x), self.heads), keys, values, attn_mask=mask,
             dropout_p=self.dropout if self.training else 0.0,
         )
-        return self.out(attended.transpose(1, 2).flatten(2))
+        return self.out(merge_heads(attended))
 
 
 class DecoderBlock(nn.Module):
@@ -193,27 +237,23 @@ class DecoderBlock(nn.Module):
         super().__init__()
         width, heads = config.hidden_size, config.num_attention_heads
         self.self_attention_norm = nn.LayerNorm(width)
-        self.self_attention = MultiHeadAttention(width, width, heads, config.dropout)
+        self.self_attention = SelfAttention(width, heads, config.dropout)
         self.cross_attention_norm = nn.LayerNorm(width)
-        self.cross_attention = MultiHeadAttention(width, config.cross_attention_hidden_size, heads, config.dropout)
+        self.cross_attention = CrossAttention(width, config.cross_attention_hidden_size, heads, config.dropout)
         self.feed_forward_norm = nn.LayerNorm(width)
         self.feed_forward = nn.Sequential(nn.Linear(width, config.ffn_dim), nn.GELU(), nn.Linear(config.ffn_dim, width))
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor, condition: TextCondition, cache: LayerCache | None) -> torch.Tensor:
         """x (batch, steps, width) -> (batch, steps, width); ``cache`` holds the earlier steps."""
-        h = self.self_attention_norm(x)
-        keys, values = self.self_attention.keys_values(h)
-        if cache is not None:
-            keys, values = cache.extend(keys, values)
-        x = x + self.dropout(self.self_attention(h, keys, values, causal_mask(h.shape[1], keys.shape[2], h.device)))
+        x = x + self.dropout(self.self_attention(self.self_attention_norm(x), cache))
         text = None if cache is None else cache.text
         if text is None:
             text = self.cross_attention.keys_values(condition.states)
             if cache is not None:
                 cache.text = text
         h = self.cross_attention_norm(x)
-        x = x + self.dropout(self.cross_attention(h, *text, condition.mask[:, None, None, :]))
+        x = x + self.dropout(self.cross_attention(h, *text, condition.attention_mask))
         return x + self.dropout(self.feed_forward(self.feed_forward_norm(x)))
 
 
@@ -229,13 +269,12 @@ class AudioGenDecoder(nn.Module):
         )
         self.blocks = nn.ModuleList(DecoderBlock(config) for _ in range(config.num_hidden_layers))
         self.norm = nn.LayerNorm(config.hidden_size)
-        self.heads = nn.ModuleList(
-            nn.Linear(config.hidden_size, config.codebook_size, bias=False) for _ in range(config.num_codebooks)
-        )
+        # The K output heads as one matrix: one product per step instead of K.
+        self.heads = nn.Linear(config.hidden_size, config.num_codebooks * config.codebook_size, bias=False)
         self.dropout = nn.Dropout(config.dropout)
 
     def new_cache(self) -> DecoderCache:
-        return DecoderCache(len(self.blocks))
+        return DecoderCache(len(self.blocks), self.config.max_position_embeddings)
 
     def forward(
         self, tokens: torch.Tensor, condition: TextCondition, cache: DecoderCache | None = None
@@ -256,8 +295,8 @@ class AudioGenDecoder(nn.Module):
         x = self.dropout(x + sinusoidal_positions(positions, x.shape[-1]).to(x.dtype))
         for index, block in enumerate(self.blocks):
             x = block(x, condition, None if cache is None else cache.layers[index])
-        x = self.norm(x)
-        return torch.stack([head(x) for head in self.heads], dim=1)                     # (batch, K, steps, V)
+        logits = self.heads(self.norm(x))                                                # (batch, steps, K * V)
+        return logits.unflatten(-1, (self.config.num_codebooks, -1)).transpose(1, 2)    # (batch, K, steps, V)
 
 
 # ------------------------------------------------------------------------------------ model
