@@ -1,0 +1,108 @@
+"""The GANSynth issue's measurements of a trained generator, in one run.
+
+    python bench/gansynth_quality.py --model pipelines/gansynth-small [--notes 200]
+
+1. Pitch: ``--notes`` notes at random pitches of the model's range and random latents; the
+   fraction whose pYIN median pitch is within 50 cents of the requested one (goal >= 0.85), and
+   the note classifier's pitch accuracy on them (``pipelines/note-classifier``).
+2. Diversity: NDB/k (Richardson & Weiss 2018) of the generated notes against the training notes
+   (``configs/gansynth_small.yaml``'s data), next to the NDB/k of as many *real* training notes
+   drawn at random (the value a perfect generator would get with this sample size).
+3. Timbre consistency: one latent plays 12 pitches; the spread of their spectral envelopes
+   (MFCC 1-19 averaged over the note, standard deviation across the 12 pitches) is compared with
+   12 pitches each played by a different latent. One latent should be the more consistent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import librosa
+import numpy as np
+import torch
+import yaml
+from _common import bench_parser, machine_line, parse_bench_args
+
+from hfsynth.data import as_torch, build_note_dataset
+from hfsynth.data.notes import NoteDatasetConfig
+from hfsynth.evaluation.classifier import ClassifierEvaluator
+from hfsynth.evaluation.ndb import log_spectrum_features, ndb
+from hfsynth.evaluation.pitch import pitch_accuracy_pyin
+from hfsynth.models.gansynth import GANSynthPipeline
+
+TIMBRE_PITCHES = 12
+
+
+def generate(pipe: GANSynthPipeline, pitches: np.ndarray, latents: torch.Tensor) -> list[np.ndarray]:
+    """One note per (pitch, latent) row."""
+    return [pipe(int(pitch), latents=latent).audios[0, 0] for pitch, latent in zip(pitches, latents)]
+
+
+def training_notes(config_path: str, sampling_rate: int) -> list[np.ndarray]:
+    data = yaml.safe_load(Path(config_path).read_text())["recipe_args"]["data"]
+    dataset = build_note_dataset(NoteDatasetConfig(sampling_rate=sampling_rate, **data), cache_dir="cache/datasets")
+    return [clip.numpy() for clip in as_torch(dataset, sampling_rate, columns=["audio"])["audio"]]
+
+
+def envelope_spread(notes: list[np.ndarray], sampling_rate: int) -> float:
+    """Mean over MFCC 1-19 of their standard deviation across ``notes`` (each averaged over time)."""
+    envelopes = [librosa.feature.mfcc(y=note, sr=sampling_rate, n_mfcc=20)[1:].mean(axis=1) for note in notes]
+    return float(np.std(np.stack(envelopes), axis=0).mean())
+
+
+def timbre_consistency(pipe: GANSynthPipeline, trials: int) -> tuple[float, float]:
+    """(mean spread with one latent per trial, mean spread with a new latent per note)."""
+    low, high = pipe.config.pitch_min, pipe.config.pitch_max
+    same, mixed = [], []
+    for trial in range(trials):
+        pitches = np.linspace(low, high, TIMBRE_PITCHES).round().astype(int)
+        one = pipe.model.sample_latents(1, torch.Generator().manual_seed(1000 + trial)).repeat(TIMBRE_PITCHES, 1)
+        many = pipe.model.sample_latents(TIMBRE_PITCHES, torch.Generator().manual_seed(2000 + trial))
+        rate = pipe.config.sampling_rate
+        same.append(envelope_spread(generate(pipe, pitches, one), rate))
+        mixed.append(envelope_spread(generate(pipe, pitches, many), rate))
+    return float(np.mean(same)), float(np.mean(mixed))
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--model", required=True, help="a GANSynth folder")
+    parser.add_argument("--config", default="configs/gansynth_small.yaml", help="its training config (for NDB)")
+    parser.add_argument("--classifier", default="pipelines/note-classifier")
+    parser.add_argument("--notes", type=int, default=200)
+    parser.add_argument("--ndb-bins", type=int, default=20)
+    parser.add_argument("--timbre-trials", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parse_bench_args(parser)
+
+    pipe = GANSynthPipeline.from_pretrained(args.model)
+    rate, rng = pipe.config.sampling_rate, np.random.default_rng(args.seed)
+    pitches = rng.integers(pipe.config.pitch_min, pipe.config.pitch_max + 1, size=args.notes)
+    latents = pipe.model.sample_latents(args.notes, torch.Generator().manual_seed(args.seed))
+    with torch.inference_mode():
+        notes = generate(pipe, pitches, latents)
+        same, mixed = timbre_consistency(pipe, args.timbre_trials)
+    pyin = pitch_accuracy_pyin(notes, rate, pitches)
+    classifier = ClassifierEvaluator.from_pretrained(args.classifier).score(notes, rate).pitch_accuracy(pitches)
+
+    real = training_notes(args.config, rate)
+    real_features = log_spectrum_features(real, rate)
+    generated_ndb = ndb(real_features, log_spectrum_features(notes, rate), k=args.ndb_bins)
+    sample = rng.choice(len(real), size=min(args.notes, len(real)), replace=False)
+    real_ndb = ndb(real_features, real_features[sample], k=args.ndb_bins)
+
+    print(machine_line())
+    print(f"model {args.model}: {args.notes} notes at random pitches {pipe.config.pitch_min}-{pipe.config.pitch_max}, "
+          f"seed {args.seed}\n")
+    print("| measurement | value | reference |")
+    print("|---|---|---|")
+    print(f"| pYIN pitch within 50 cents | {pyin.accuracy:.3f} | goal >= 0.85 (voiced {pyin.voiced_fraction:.3f}) |")
+    print(f"| note-classifier pitch accuracy | {classifier:.3f} | |")
+    print(f"| NDB/k vs training notes (k={args.ndb_bins}) | {generated_ndb.fraction:.3f} | "
+          f"{real_ndb.fraction:.3f} for {len(sample)} real training notes |")
+    print(f"| spectral-envelope spread, one latent x {TIMBRE_PITCHES} pitches | {same:.2f} | "
+          f"{mixed:.2f} with a latent per pitch ({args.timbre_trials} trials) |")
+
+
+if __name__ == "__main__":
+    main()
