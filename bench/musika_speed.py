@@ -1,0 +1,57 @@
+"""Musika generation speed and memory: real-time factor for 10 s, 60 s and 600 s, one-shot and streamed.
+
+    python bench/musika_speed.py [--threads 2] [--quick]
+
+Random weights at the default configs (``MusikaConfig()``: 16 kHz mono, chunks of 32 latent frames);
+speed does not depend on the weights. "streamed" is ``MusikaPipeline.stream`` (chunks of ~1 s, the
+memory a chunk and its context need); "one-shot" generates all latents and decodes them in one pass.
+Peak memory is the process's peak resident set size growth during the run (``ru_maxrss``), so runs are
+ordered shortest first; the streamed runs come first, so their numbers are not hidden by a one-shot peak.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import torch
+from _common import bench_parser, machine_line, parse_bench_args
+
+from hfsynth.models.musika import MusikaConfig, MusikaGenerator, MusikaPipeline
+from hfsynth.models.musika.generation_musika import generate_audio
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def streamed(pipe: MusikaPipeline, seconds: float) -> int:
+    return sum(chunk.shape[-1] for chunk in pipe.stream(seconds, seed=0))
+
+
+def one_shot(pipe: MusikaPipeline, seconds: float) -> int:
+    return generate_audio(pipe.model, seconds, torch.Generator().manual_seed(0)).shape[-1]
+
+
+def main() -> None:
+    args = parse_bench_args(bench_parser(__doc__, "10 s and 60 s only"))
+    print(machine_line())
+    torch.manual_seed(0)
+    pipe = MusikaPipeline(MusikaGenerator(MusikaConfig()).eval())
+    streamed(pipe, 2.0)                                                       # warm-up
+    lengths = (10.0, 60.0) if args.quick else (10.0, 60.0, 600.0)
+    print("| mode | audio (s) | wall (s) | x real time | peak RSS growth (MB) |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, run in (("streamed", streamed), ("one-shot", one_shot)):
+        for seconds in lengths:
+            before = peak_rss_mb()
+            start = time.perf_counter()
+            samples = run(pipe, seconds)
+            wall = time.perf_counter() - start
+            assert samples == round(seconds * pipe.sampling_rate)
+            print(f"| {name} | {seconds:g} | {wall:.2f} | {seconds / wall:.1f} | {peak_rss_mb() - before:.0f} |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Drawing audio from a :class:`MusikaGenerator`: in one go, or as a stream of chunks in constant memory.
+
+Both draw the style first and then the coordinate anchors one by one from the same random source,
+so for one seed they produce the same audio (up to float rounding): the stream generates the
+latents chunk by chunk (each window with the generator's context) and decodes each chunk of audio
+from the latents around it (with the decoder's context), keeping only that context in memory.
+
+A :class:`MusikaStreamState` carries what a section hands to the next one (the anchor source, the
+style, the last latents), so a piece can be continued with a new style, tempo or density.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import torch
+
+from ...audio.validation import check_finite_number, check_positive_seconds
+from .modeling_musika import MusikaGenerator
+from .prompting_musika import check_density, check_tempo
+
+
+class AnchorSampler:
+    """Coordinate anchors drawn one at a time, on demand, from one random source; old ones are dropped."""
+
+    def __init__(self, channels: int, truncation: float, generator: torch.Generator | None):
+        self.channels, self.truncation, self.generator = channels, truncation, generator
+        self.first = 0                                  # index of self.anchors[0]
+        self.anchors: list[torch.Tensor] = []
+
+    def draw(self, count: int) -> None:
+        """Makes sure anchors ``0 .. count - 1`` have been drawn."""
+        while self.first + len(self.anchors) < count:
+            self.anchors.append(torch.randn(self.channels, generator=self.generator) * self.truncation)
+
+    def window(self, first: int, count: int) -> torch.Tensor:
+        """Anchors ``first .. count - 1`` as (1, count - first, channels); anchors before ``first`` are forgotten."""
+        self.draw(count)
+        if first < self.first:
+            raise ValueError(f"anchor {first} was already dropped (kept from {self.first})")
+        del self.anchors[: first - self.first]
+        self.first = first
+        return torch.stack(self.anchors[: count - first])[None]
+
+
+@dataclass
+class MusikaStreamState:
+    """Where a generated section ended, so that the next one continues it.
+
+    sampler: the anchor source (the coordinate path goes on through the same anchors).
+    style: (1, style_channels) the style at the end of the section.
+    next_frame: absolute latent frame the next section starts at.
+    context: (1, latent_channels, <= decoder_context) the last latents, decoded as left context.
+    """
+
+    sampler: AnchorSampler
+    style: torch.Tensor
+    next_frame: int
+    context: torch.Tensor | None = None
+    tempo: float | None = None
+    density: float | None = None
+    generated_samples: int = field(default=0)
+
+
+def check_truncation(truncation: float | None, model: MusikaGenerator) -> float:
+    value = model.config.truncation if truncation is None else check_finite_number(truncation, "truncation")
+    if value <= 0:
+        raise ValueError(f"truncation (the standard deviation of anchors and style) must be > 0; got {truncation!r}")
+    return value
+
+
+def check_style(style: torch.Tensor, model: MusikaGenerator) -> torch.Tensor:
+    """A style vector (style_channels,) or (1, style_channels), finite -> (1, style_channels)."""
+    style = torch.as_tensor(style, dtype=torch.float32)
+    size = model.config.style_channels
+    if style.numel() != size or style.ndim > 2:
+        raise ValueError(f"style must hold {size} values; got shape {tuple(style.shape)}")
+    if not torch.isfinite(style).all():
+        raise ValueError("style contains NaN or infinite values")
+    return style.reshape(1, size)
+
+
+def new_state(model: MusikaGenerator, generator: torch.Generator | None, truncation: float | None = None,
+              style: torch.Tensor | None = None) -> MusikaStreamState:
+    """A fresh piece: the style drawn first (unless given), then anchors on demand from the same source."""
+    truncation = check_truncation(truncation, model)
+    if style is None:
+        style = torch.randn(1, model.config.style_channels, generator=generator) * truncation
+    sampler = AnchorSampler(model.config.coordinate_channels, truncation, generator)
+    return MusikaStreamState(sampler=sampler, style=check_style(style, model), next_frame=model.path_start)
+
+
+def section_frames(model: MusikaGenerator, num_samples: int) -> int:
+    """Latent frames a section of ``num_samples`` needs, rounded up to the generator's upsampling."""
+    frames = math.ceil(num_samples / model.autoencoder.config.samples_per_latent)
+    return math.ceil(frames / model.upsampling) * model.upsampling
+
+
+def num_samples_for(model: MusikaGenerator, seconds: float) -> int:
+    return max(1, round(check_positive_seconds(seconds) * model.config.sampling_rate))
+
+
+@torch.inference_mode()
+def stream_section(
+    model: MusikaGenerator,
+    seconds: float,
+    state: MusikaStreamState,
+    tempo: float | None = None,
+    density: float | str | None = None,
+    styles: Callable[[int], torch.Tensor] | None = None,
+) -> Iterator[torch.Tensor]:
+    """Yields (channels, samples) chunks of ``chunk_latents`` latent frames (the last one shorter) until
+    ``seconds`` of audio; ``state`` is advanced, so a later call continues the piece.
+
+    ``styles(k)`` gives the style of chunk k (default: the state's). Memory holds the anchors and
+    latents of a chunk and its context, whatever the length.
+    """
+    num_samples = num_samples_for(model, seconds)
+    tempo, density = check_tempo(tempo, model.config), check_density(density, model.config)
+    autoencoder, chunk = model.autoencoder, model.config.chunk_latents
+    step, context = autoencoder.config.samples_per_latent, autoencoder.decoder_context
+    total = section_frames(model, num_samples)
+    conditioning = model.conditioning(tempo, density, 1)
+    styles = styles or (lambda _: state.style)
+    base = state.next_frame
+    tape = state.context if state.context is not None else torch.zeros(1, autoencoder.config.latent_channels, 0)
+    tape, tape_start, generated = tape.to(model.device), -tape.shape[-1], 0
+    for start in range(0, total, chunk):
+        end = min(total, start + chunk)
+        while generated < min(total, end + context):                            # latents ahead of the chunk
+            upto = min(total, generated + chunk)
+            latents = generate_latents(model, state, styles(generated // chunk), conditioning, base + generated,
+                                       base + upto)
+            tape, generated = torch.cat([tape, latents], dim=-1), upto
+        first = max(tape_start, start - context)
+        window = tape[..., first - tape_start : min(total, end + context) - tape_start]
+        audio = autoencoder.decode_range(window, first, start * step, end * step)[0]
+        yield audio[..., : max(0, num_samples - start * step)]
+        keep = max(tape_start, end - context)
+        tape, tape_start = tape[..., keep - tape_start :], keep
+    state.context = tape[..., max(0, total - context - tape_start) : total - tape_start]
+    state.next_frame, state.style = base + total, styles(max(0, (total - 1) // chunk))
+    state.tempo, state.density = tempo, density
+    state.generated_samples += num_samples
+
+
+def generate_latents(model: MusikaGenerator, state: MusikaStreamState, style: torch.Tensor,
+                     conditioning: torch.Tensor, start: int, end: int) -> torch.Tensor:
+    """Latent frames ``start:end`` of the piece, drawing the anchors they need from the state's source."""
+    per_chunk = model.config.coordinate_frames_per_chunk
+    first_anchor = max(0, (start // model.upsampling - model.generator_context) // per_chunk)
+    anchors = state.sampler.window(first_anchor, model.anchors_needed(end)).to(model.device)
+    shift = first_anchor * model.config.chunk_latents                           # the path repeats per chunk
+    return model.latent_window(anchors, style.to(model.device), conditioning, start - shift, end - shift)
+
+
+@torch.inference_mode()
+def generate_audio(
+    model: MusikaGenerator,
+    seconds: float,
+    generator: torch.Generator | None = None,
+    tempo: float | None = None,
+    density: float | str | None = None,
+    truncation: float | None = None,
+    style: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One section in one pass: (channels, samples) float32, peak <= 1. Same audio as streaming it."""
+    from ...pipelines.contract import finalize_audio
+
+    num_samples = num_samples_for(model, seconds)
+    tempo, density = check_tempo(tempo, model.config), check_density(density, model.config)
+    state = new_state(model, generator, truncation, style)
+    base, total = state.next_frame, section_frames(model, num_samples)
+    conditioning = model.conditioning(tempo, density, 1)
+    anchors = state.sampler.window(0, model.anchors_needed(base + total)).to(model.device)
+    latents = model.latent_window(anchors, state.style.to(model.device), conditioning, base, base + total)
+    audio = model.autoencoder.decode(latents, num_samples)[0]
+    return finalize_audio(audio[None])[0]

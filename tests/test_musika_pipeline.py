@@ -1,0 +1,131 @@
+"""Musika's public contract: text-to-audio through transformers' pipeline() for any length, and
+MusikaPipeline (one-shot == streamed, constant memory, seams, continuation, stereo, bad input)."""
+
+import numpy as np
+import pytest
+import torch
+from transformers import pipeline
+
+import hfsynth  # noqa: F401  (registers Musika)
+from hfsynth.evaluation.spectral import seam_flux_ratio
+from hfsynth.models.musika import MusikaAutoencoder, MusikaGenerator, MusikaPipeline
+from hfsynth.models.musika.generation_musika import generate_audio
+from hfsynth.models.musika.pipeline_musika import save_musika_folder
+from test_musika_model import RATE, random_generator, tiny_autoencoder_config, tiny_config
+
+CHUNK = 1024  # samples per chunk of the tiny model
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> str:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("musika")
+    save_musika_folder(random_generator(), path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def tta(folder):
+    return pipeline("text-to-audio", model=folder)
+
+
+@pytest.fixture(scope="module")
+def pipe(folder) -> MusikaPipeline:
+    return MusikaPipeline.from_pretrained(folder)
+
+
+@pytest.mark.parametrize("seconds", [0.01, 0.5, 1.337, 3.0])
+def test_text_to_audio_returns_exactly_the_requested_length(tta, seconds):
+    out = tta("", forward_params={"audio_length_in_s": seconds, "seed": 0})
+    audio = out["audio"]
+    assert out["sampling_rate"] == RATE and audio.dtype == np.float32
+    assert audio.shape == (round(seconds * RATE),) and np.abs(audio).max() <= 1.0 and np.isfinite(audio).all()
+
+
+def test_the_prompt_sets_the_conditioning(tta):
+    def generate(prompt):
+        return tta(prompt, forward_params={"audio_length_in_s": 0.5, "seed": 3})["audio"]
+
+    plain, fast, dense = generate(""), generate("160 bpm"), generate("dense")
+    assert np.array_equal(plain, generate("a chorale"))              # words that set nothing change nothing
+    assert np.abs(plain - fast).max() > 1e-3 * np.abs(plain).max() and np.abs(plain - dense).max() > 1e-3 * np.abs(plain).max()
+
+
+@pytest.mark.parametrize("prompt, params, match", [
+    ("", {"audio_length_in_s": 0.0}, "positive"), ("", {"audio_length_in_s": -1.0}, "positive"),
+    ("999 bpm", {"audio_length_in_s": 0.5}, "outside"), ("", {"audio_length_in_s": 0.5, "truncation": -1.0}, "truncation"),
+])
+def test_text_to_audio_bad_input_is_a_clear_error(tta, prompt, params, match):
+    with pytest.raises(ValueError, match=match):
+        tta(prompt, forward_params=params)
+
+
+def test_streaming_equals_one_shot_generation(pipe):
+    one_shot = generate_audio(pipe.model, 2.2, torch.Generator().manual_seed(7), tempo=90.0)[0].numpy()
+    chunks = list(pipe.stream(2.2, seed=7, tempo=90.0))
+    assert [c.shape[-1] for c in chunks[:-1]] == [CHUNK] * (len(chunks) - 1)
+    streamed = np.concatenate(chunks)
+    assert streamed.shape == one_shot.shape == (round(2.2 * RATE),)
+    np.testing.assert_allclose(streamed / np.abs(streamed).max(), one_shot / np.abs(one_shot).max(), atol=1e-4)
+    called = pipe(2.2, seed=7, tempo=90.0)
+    np.testing.assert_allclose(called.audio, one_shot, atol=1e-5)
+
+
+def test_streaming_memory_does_not_grow_with_length(pipe):
+    from hfsynth.models.musika.generation_musika import new_state, stream_section
+
+    state = new_state(pipe.model, torch.Generator().manual_seed(0))
+    held = []
+    for _ in stream_section(pipe.model, 20.0, state):                 # 157 chunks
+        held.append(len(state.sampler.anchors))
+    assert len(held) == 157 and max(held) <= 6                         # anchors kept: a chunk and its context
+    assert state.context.shape[-1] <= pipe.autoencoder.decoder_context
+
+
+def test_chunks_join_without_seams(pipe):
+    audio = np.concatenate(list(pipe.stream(6.0, seed=1)))
+    ratio = seam_flux_ratio(audio, chunk_length=CHUNK, n_fft=256, hop_length=64)
+    assert ratio <= 1.2
+
+
+def test_continuing_a_piece_interpolates_the_style(pipe):
+    first = pipe(1.0, seed=0)
+    again = pipe(1.0, seed=0)
+    np.testing.assert_array_equal(first.audio, again.audio)
+    same = pipe.continue_piece(again.state, seconds=1.0)                     # the style stays
+    morph = pipe.continue_piece(first.state, seconds=1.0, seed=5, transition_s=0.5)
+    assert same.audio.shape == morph.audio.shape == (RATE,)
+    assert not np.allclose(same.audio, morph.audio)
+    assert not torch.allclose(first.state.style, again.state.style)           # the end of the morph: a new style
+    with pytest.raises(ValueError, match="transition_s"):
+        pipe.continue_piece(first.state, seconds=1.0, seed=1, transition_s=-1.0)
+
+
+def test_stereo_models_give_two_channels_and_mono_models_refuse_stereo(pipe, tmp_path):
+    with pytest.raises(ValueError, match="mono"):
+        pipe(0.5, seed=0, stereo=True)
+    generator = MusikaGenerator(tiny_config(autoencoder=tiny_autoencoder_config(audio_channels=2)))
+    stereo = MusikaPipeline(generator)
+    assert stereo(0.5, seed=0).audio.shape == (2, RATE // 2)
+    assert stereo(0.5, seed=0, stereo=False).audio.shape == (RATE // 2,)
+    save_musika_folder(generator, tmp_path)
+    out = pipeline("text-to-audio", model=str(tmp_path))("", forward_params={"audio_length_in_s": 0.25})
+    assert out["audio"].shape == (2, RATE // 4)
+
+
+def test_a_pipeline_assembles_two_components(pipe):
+    autoencoder = MusikaAutoencoder(tiny_autoencoder_config())
+    assembled = MusikaPipeline(MusikaGenerator(tiny_config()), autoencoder)
+    for (name, a), (_, b) in zip(autoencoder.state_dict().items(), assembled.autoencoder.state_dict().items()):
+        assert torch.equal(a, b), name
+    with pytest.raises(ValueError, match="architecture"):
+        MusikaPipeline(MusikaGenerator(tiny_config()), MusikaAutoencoder(tiny_autoencoder_config(latent_channels=4)))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"seconds": 0}, "positive"), ({"seconds": float("nan")}, "positive"), ({"seconds": 1, "density": "loud"}, "density"),
+    ({"seconds": 1, "tempo": 10.0}, "outside"), ({"seconds": 1, "style": torch.full((8,), float("nan"))}, "NaN"),
+])
+def test_pipeline_bad_input_is_a_clear_error(pipe, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        pipe(**kwargs)
