@@ -35,3 +35,26 @@ def test_shipped_folders_fit_in_git():
     for name in SHIPPED:
         size = sum(f.stat().st_size for f in (ROOT / "pipelines" / name).rglob("*") if f.is_file())
         assert size <= 25 * 2**20, f"pipelines/{name} is {size / 2**20:.1f} MiB (limit 25 MiB)"
+
+
+CARDS = sorted(path.stem for path in (ROOT / "model_cards").glob("*.md"))
+HUB_METADATA = ("library_name", "pipeline_tag", "license", "tags", "datasets", "metrics")
+SECTIONS = ("## Model details", "## Intended use", "## How to use", "## Training", "## Evaluation", "## Limitations")
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_every_card_renders_with_complete_metadata_and_sections(name):
+    """Every card, shipped or not yet, loads with ``huggingface_hub.ModelCard`` and survives re-rendering."""
+    card = ModelCard.load(ROOT / "model_cards" / f"{name}.md")
+    metadata = card.data.to_dict()
+    missing = [key for key in HUB_METADATA if not metadata.get(key)]
+    assert not missing, f"{name}: card metadata lacks {missing}"
+    assert metadata["library_name"] == "hfsynth" and "hfsynth" in metadata["tags"]
+    assert all(isinstance(metadata[key], list) for key in ("tags", "datasets", "metrics"))
+    assert ModelCard(str(card)).data.to_dict() == metadata            # YAML header renders back unchanged
+    positions = [card.text.find(section) for section in SECTIONS]
+    assert -1 not in positions, f"{name}: card lacks {[s for s, p in zip(SECTIONS, positions) if p < 0]}"
+    assert positions == sorted(positions), f"{name}: sections out of order (want {SECTIONS})"
+    training = card.text[positions[3]:positions[4]].lower()
+    assert "data" in training, f"{name}: the Training section does not say what data the model was trained on"
+    assert f'pipeline("{metadata["pipeline_tag"]}"' in card.text, f"{name}: How to use shows no pipeline() call"

@@ -1,0 +1,14 @@
+"""GANSynth Space: the Gradio app of ``pipelines/gansynth`` (``python spaces/gansynth/app.py``).
+
+The model folder defaults to ``pipelines/gansynth`` in this repository; ``HFSYNTH_MODEL`` names another
+folder or a Hub id. Everything else lives in :mod:`hfsynth.spaces`.
+"""
+
+import os
+
+from hfsynth.spaces import build_space, launch
+
+demo = build_space("gansynth", model=os.environ.get("HFSYNTH_MODEL"))
+
+if __name__ == "__main__":
+    launch(demo, host=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))

@@ -1,0 +1,14 @@
+"""Style transfer Space: the Gradio app of ``pipelines/style-transfer`` (``python spaces/style-transfer/app.py``).
+
+The model folder defaults to ``pipelines/style-transfer`` in this repository; ``HFSYNTH_MODEL`` names another
+folder or a Hub id. Everything else lives in :mod:`hfsynth.spaces`.
+"""
+
+import os
+
+from hfsynth.spaces import build_space, launch
+
+demo = build_space("style-transfer", model=os.environ.get("HFSYNTH_MODEL"))
+
+if __name__ == "__main__":
+    launch(demo, host=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
