@@ -85,7 +85,7 @@ def test_controls_refuse_values_outside_their_range():
 
 
 def test_a_missing_default_folder_is_explained(monkeypatch):
-    spec = replace(get_spec("musika"), name="never-shipped")
+    spec = replace(get_spec("musika"), name="never-shipped", model_folder=None)
     monkeypatch.delenv(spec.env_var, raising=False)
     location = locate_model(spec)
     assert not location.found and location.source.endswith("pipelines/never-shipped")
@@ -186,7 +186,7 @@ def test_an_app_without_its_model_starts_and_says_so(gradio, monkeypatch):
     from hfsynth.spaces import build_space
 
     spec = get_spec("musika")
-    monkeypatch.setitem(SPACES, "musika", replace(spec, name="never-shipped"))
+    monkeypatch.setitem(SPACES, "musika", replace(spec, name="never-shipped", model_folder=None))
     monkeypatch.delenv("HFSYNTH_MODEL_NEVER_SHIPPED", raising=False)
     demo = build_space("musika")
     texts = [block.get("props", {}).get("value") or "" for block in demo.config["components"]]
@@ -316,3 +316,9 @@ def test_each_app_works_in_headless_chromium(apps, browser, name):
         assert rms_of_wav(base64.b64decode(audio.evaluate(FETCH_AUDIO))) > SILENCE_RMS
     finally:
         page.close()
+
+
+def test_each_space_looks_for_its_shipped_folder_by_default():
+    assert get_spec("separation").default_folder.name == "separation-small"
+    assert get_spec("style-transfer").default_folder.name == "styletransfer-piano-to-strings"
+    assert get_spec("note-classifier").default_folder.name == "note-classifier"

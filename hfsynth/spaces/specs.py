@@ -74,13 +74,15 @@ class SpaceSpec:
     controls: tuple[Control, ...] = ()
     examples: tuple[tuple, ...] = ()
     prompt_placeholder: str = "a bright piano note"
+    #: The folder under ``pipelines/`` its model ships in (``None``: the Space's name).
+    model_folder: str | None = None
 
     def task_for(self, config: object) -> str:
         return self.task(config) if callable(self.task) else self.task
 
     @property
     def default_folder(self) -> Path:
-        return REPO_ROOT / "pipelines" / self.name
+        return REPO_ROOT / "pipelines" / (self.model_folder or self.name)
 
     @property
     def env_var(self) -> str:
@@ -100,6 +102,7 @@ SPACES: dict[str, SpaceSpec] = {
     for spec in (
         SpaceSpec(
             name="gansynth",
+            model_folder="gansynth-small",
             title="GANSynth",
             description="Pitch-conditioned notes from a progressive GAN over instantaneous-frequency spectrograms "
             "(Engel et al., 2019). The timbre comes from the seed (the latent), the pitch from the slider.",
@@ -115,6 +118,7 @@ SPACES: dict[str, SpaceSpec] = {
         ),
         SpaceSpec(
             name="audiogen",
+            model_folder="audiogen-tiny",
             title="AudioGen",
             description="Text-conditioned audio from a delay-pattern transformer over EnCodec-style codes "
             "(Kreuk et al., 2023), with classifier-free guidance.",
@@ -130,6 +134,7 @@ SPACES: dict[str, SpaceSpec] = {
         ),
         SpaceSpec(
             name="wavenet",
+            model_folder="wavenet-vocoder-tiny",
             title="WaveNet",
             description="WaveNet (van den Oord et al., 2016): a mel-conditioned vocoder resynthesises the "
             "uploaded audio; a class-conditioned WaveNet plays the instrument its prompt names.",
@@ -142,6 +147,7 @@ SPACES: dict[str, SpaceSpec] = {
         ),
         SpaceSpec(
             name="musika",
+            model_folder="musika-small",
             title="Musika",
             description="Fast infinite-length music generation with a GAN over autoencoder latents "
             "(Pasini & Schlüter, 2022). The prompt may set the tempo (\"120 bpm\") and the note density (\"dense\", \"sparse\").",
@@ -157,6 +163,7 @@ SPACES: dict[str, SpaceSpec] = {
         ),
         SpaceSpec(
             name="style-transfer",
+            model_folder="styletransfer-piano-to-strings",
             title="Style transfer",
             description="Timbre/style transfer between instrumentations (MelGAN-VC / CycleGAN): upload audio, "
             "hear it played in the other style.",
@@ -168,6 +175,7 @@ SPACES: dict[str, SpaceSpec] = {
         ),
         SpaceSpec(
             name="separation",
+            model_folder="separation-small",
             title="Source separation",
             description="Splits a mixture into its stems.",
             task=AUDIO_TO_AUDIO,

@@ -1,6 +1,6 @@
-"""AudioGen Space: the Gradio app of ``pipelines/audiogen`` (``python spaces/audiogen/app.py``).
+"""AudioGen Space: the Gradio app of ``pipelines/audiogen-tiny`` (``python spaces/audiogen/app.py``).
 
-The model folder defaults to ``pipelines/audiogen`` in this repository; ``HFSYNTH_MODEL`` names another
+The model folder defaults to ``pipelines/audiogen-tiny`` in this repository; ``HFSYNTH_MODEL`` names another
 folder or a Hub id. Everything else lives in :mod:`hfsynth.spaces`.
 """
 

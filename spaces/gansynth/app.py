@@ -1,6 +1,6 @@
-"""GANSynth Space: the Gradio app of ``pipelines/gansynth`` (``python spaces/gansynth/app.py``).
+"""GANSynth Space: the Gradio app of ``pipelines/gansynth-small`` (``python spaces/gansynth/app.py``).
 
-The model folder defaults to ``pipelines/gansynth`` in this repository; ``HFSYNTH_MODEL`` names another
+The model folder defaults to ``pipelines/gansynth-small`` in this repository; ``HFSYNTH_MODEL`` names another
 folder or a Hub id. Everything else lives in :mod:`hfsynth.spaces`.
 """
 

@@ -1,6 +1,6 @@
-"""Musika Space: the Gradio app of ``pipelines/musika`` (``python spaces/musika/app.py``).
+"""Musika Space: the Gradio app of ``pipelines/musika-small`` (``python spaces/musika/app.py``).
 
-The model folder defaults to ``pipelines/musika`` in this repository; ``HFSYNTH_MODEL`` names another
+The model folder defaults to ``pipelines/musika-small`` in this repository; ``HFSYNTH_MODEL`` names another
 folder or a Hub id. Everything else lives in :mod:`hfsynth.spaces`.
 """
 

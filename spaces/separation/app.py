@@ -1,6 +1,6 @@
-"""Source separation Space: the Gradio app of ``pipelines/separation`` (``python spaces/separation/app.py``).
+"""Source separation Space: the Gradio app of ``pipelines/separation-small`` (``python spaces/separation/app.py``).
 
-The model folder defaults to ``pipelines/separation`` in this repository; ``HFSYNTH_MODEL`` names another
+The model folder defaults to ``pipelines/separation-small`` in this repository; ``HFSYNTH_MODEL`` names another
 folder or a Hub id. Everything else lives in :mod:`hfsynth.spaces`.
 """
 

@@ -1,6 +1,6 @@
-"""Style transfer Space: the Gradio app of ``pipelines/style-transfer`` (``python spaces/style-transfer/app.py``).
+"""Style transfer Space: the Gradio app of ``pipelines/styletransfer-piano-to-strings`` (``python spaces/style-transfer/app.py``).
 
-The model folder defaults to ``pipelines/style-transfer`` in this repository; ``HFSYNTH_MODEL`` names another
+The model folder defaults to ``pipelines/styletransfer-piano-to-strings`` in this repository; ``HFSYNTH_MODEL`` names another
 folder or a Hub id. Everything else lives in :mod:`hfsynth.spaces`.
 """
 

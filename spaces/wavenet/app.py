@@ -1,6 +1,6 @@
-"""WaveNet Space: the Gradio app of ``pipelines/wavenet`` (``python spaces/wavenet/app.py``).
+"""WaveNet Space: the Gradio app of ``pipelines/wavenet-vocoder-tiny`` (``python spaces/wavenet/app.py``).
 
-The model folder defaults to ``pipelines/wavenet`` in this repository; ``HFSYNTH_MODEL`` names another
+The model folder defaults to ``pipelines/wavenet-vocoder-tiny`` in this repository; ``HFSYNTH_MODEL`` names another
 folder or a Hub id. Everything else lives in :mod:`hfsynth.spaces`.
 """
 
