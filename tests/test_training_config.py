@@ -78,6 +78,9 @@ def test_cli_trains_the_example_config(tmp_path, capsys):
     assert cli.main(["train", "--config", str(EXAMPLE_CONFIG), *[f"--set={item}" for item in settings]]) == 0
     assert "trained 2 steps" in capsys.readouterr().out
     assert (tmp_path / "final" / "generator" / "generator.safetensors").is_file()
+    saved = load_run_config(tmp_path / "run.yaml")           # the run as trained, overrides applied
+    assert saved.recipe_args["noise"] == "data" and saved.training.max_steps == 2
+    assert saved == load_run_config(EXAMPLE_CONFIG, [tuple(item.split("=", 1)) for item in settings])
 
 
 def test_cli_reports_bad_settings_with_exit_code_2(tmp_path, capsys):

@@ -20,19 +20,24 @@ import argparse
 import copy
 import dataclasses
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from accelerate import PartialState
 from accelerate.utils import set_seed
 
+from ..files import atomic_path
 from .config import TrainingConfig, parse_yaml, read_yaml_mapping
 from .recipe import TrainingRecipe
 from .trainer import Trainer, TrainingResult
 
 RUN_KEYS = ("recipe", "recipe_args", "training")
+#: The run file a training run leaves in its output folder.
+RUN_FILE = "run.yaml"
 
 
 @dataclasses.dataclass
@@ -78,8 +83,22 @@ def build_recipe(spec: str, recipe_args: dict[str, Any]) -> TrainingRecipe:
         raise ValueError(f"recipe_args do not fit {spec}: {error}") from error
 
 
+def save_run_file(run_config: RunConfig, path: str | Path) -> Path:
+    """Writes the run as trained, overrides applied: ``hfsynth train --config <path>`` repeats it,
+    and a checkpoint's model can be rebuilt from it (``build_recipe(recipe, recipe_args)``)."""
+    values = {"recipe": run_config.recipe, "recipe_args": run_config.recipe_args,
+              "training": run_config.training.to_dict()}
+    with atomic_path(path) as temporary:
+        Path(temporary).write_text(yaml.safe_dump(values, sort_keys=False))
+    return Path(path)
+
+
 def run(config_path: str | Path, overrides: Sequence[tuple[str, str]] = ()) -> TrainingResult:
     run_config = load_run_config(config_path, overrides)
+    # The launcher's rank, not accelerate's state: that must first be made by the trainer's own
+    # Accelerator (with its cpu / mixed-precision settings).
+    if os.environ.get("RANK", "0") == "0":
+        save_run_file(run_config, Path(run_config.training.output_dir) / RUN_FILE)
     # Recipes may build modules as they are constructed: seed first, so that every process of a
     # multi-process run starts from the same weights.
     set_seed(run_config.training.seed)
