@@ -81,8 +81,8 @@ def run_system(transfer: Callable[[np.ndarray], np.ndarray], clips: list[np.ndar
     return [np.asarray(transfer(clip), dtype=np.float32)[: len(clip)] for clip in clips]
 
 
-def model_transfer(model: StyleTransferPreTrainedModel) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda clip: model.audio_to_audio(torch.from_numpy(clip).reshape(1, 1, -1), direction="a_to_b").audio[0].numpy()
+def model_transfer(model: StyleTransferPreTrainedModel, direction: str) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda clip: model.audio_to_audio(torch.from_numpy(clip).reshape(1, 1, -1), direction=direction).audio[0].numpy()
 
 
 def round_trip(model: StyleTransferPreTrainedModel) -> Callable[[np.ndarray], np.ndarray]:
@@ -104,6 +104,8 @@ def main() -> None:
     parser.add_argument("--run-file", type=Path, default=None, help="the checkpoint's run file (default: from its run)")
     parser.add_argument("--no-ema", action="store_true", help="use a checkpoint's raw weights, not its EMA")
     parser.add_argument("--wavenet", default=None, help="a WaveNet vocoder folder: adds its re-synthesis of the input")
+    parser.add_argument("--direction", choices=("a_to_b", "b_to_a"), default="a_to_b",
+                        help="b_to_a: the input is the B render and the target the A render (CycleGAN's other way)")
     parser.add_argument("--clips", type=int, default=24)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--threads", type=int, default=2)
@@ -129,8 +131,10 @@ def main() -> None:
         print(f"exported to {args.export}")
 
     clips_a, clips_b, rate = held_out_clips(args.run_file or DEFAULT_RUN, args.clips, args.seconds)
+    if args.direction == "b_to_a":  # the rows below read "A" as the input domain, "B" as the target
+        clips_a, clips_b = clips_b, clips_a
     print(machine_line())
-    print(f"\n{len(clips_a)} held-out pairs of {args.seconds} s at {rate} Hz")
+    print(f"\n{len(clips_a)} held-out pairs of {args.seconds} s at {rate} Hz, direction {args.direction}")
     print("| system | log-mel L1 to true B | improvement vs input A | chroma corr. with A |")
     print("| --- | --- | --- | --- |")
     line, input_metrics = score("input A (no transfer)", clips_a, clips_a, clips_b, rate, None)
@@ -144,7 +148,7 @@ def main() -> None:
         resynth = run_system(lambda clip: vocoder.audio_to_audio(torch.from_numpy(clip).reshape(1, 1, -1)).audio[0].numpy(), clips_a)
         print(score("input A through WaveNet vocoder", resynth, clips_a, clips_b, rate, baseline)[0])
     for name, model in systems:
-        line, metrics = score(name, run_system(model_transfer(model), clips_a), clips_a, clips_b, rate, baseline)
+        line, metrics = score(name, run_system(model_transfer(model, args.direction), clips_a), clips_a, clips_b, rate, baseline)
         print(line, flush=True)
     if args.report is not None:
         write_report(args.report, args.export or args.model[0], len(clips_a), args.seconds, metrics)
