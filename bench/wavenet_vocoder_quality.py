@@ -19,53 +19,20 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from _common import bench_parser, machine_line, parse_bench_args
+from _heldout import held_out_clips
 
 from hfsynth.audio.griffin_lim import griffin_lim
 from hfsynth.audio.mel import mel_to_linear
-from hfsynth.data import as_torch, build_music_dataset
-from hfsynth.data.music import MusicDatasetConfig
-from hfsynth.data.scores import resolve_sources
 from hfsynth.evaluation.pitch import frame_pitch_agreement
 from hfsynth.evaluation.spectral import multi_resolution_stft_distance
 from hfsynth.models.wavenet import WaveNetModel
 from hfsynth.models.wavenet.modeling_wavenet import MEL_FLOOR
 
 TRAINING_CONFIG = "configs/wavenet_vocoder_tiny.yaml"
-
-
-def training_music(config_path: str) -> tuple[set[str], list[str]]:
-    """(score files the config's music parts render, their ensembles) of a ``mixed`` training config."""
-    args = yaml.safe_load(Path(config_path).read_text())["recipe_args"]
-    parts = args["data"]["parts"] if args["dataset"] == "mixed" else [{"source": args["dataset"], "data": args["data"]}]
-    seen, ensembles = set(), []
-    for part in parts:
-        if part["source"] == "music":
-            data = part["data"]
-            seen.update(resolve_sources(data["scores"], data.get("max_scores"), data.get("seed", 0)))
-            ensembles.append(data.get("instruments", "string_quartet"))
-    return seen, ensembles or ["string_quartet"]
-
-
-def held_out_clips(config_path: str, count: int, seconds: float, sampling_rate: int, seed: int) -> torch.Tensor:
-    """(count, samples) clips of chorales the training config never rendered."""
-    seen, ensembles = training_music(config_path)
-    unseen = [source for source in resolve_sources(["bach"]) if source not in seen]
-    picked = np.random.default_rng(seed).choice(len(unseen), size=count, replace=False)
-    clips = []
-    for index, source_index in enumerate(picked):
-        config = MusicDatasetConfig(
-            scores=[unseen[source_index]], instruments=ensembles[index % len(ensembles)], clip_in_s=seconds,
-            max_clips_per_score=1, sampling_rate=sampling_rate, seed=seed,
-        )
-        dataset = as_torch(build_music_dataset(config, cache_dir=None), sampling_rate, columns=["mixture"])
-        clips.append(dataset[0]["mixture"])
-    return torch.stack(clips)
 
 
 def griffin_lim_from_mel(model: WaveNetModel, audio: torch.Tensor, iterations: int) -> torch.Tensor:
@@ -81,7 +48,8 @@ def griffin_lim_from_mel(model: WaveNetModel, audio: torch.Tensor, iterations: i
     length = (linear.shape[-1] - 1) * config.hop_length
     out = griffin_lim(linear, config.mel_n_fft, config.hop_length, n_iter=iterations, length=length,
                       generator=torch.Generator().manual_seed(0))
-    return torch.nn.functional.pad(out, (half_hop, 0))[..., : audio.shape[-1]]
+    shortfall = max(0, audio.shape[-1] - half_hop - out.shape[-1])               # a partial last hop
+    return torch.nn.functional.pad(out, (half_hop, shortfall))[..., : audio.shape[-1]]
 
 
 def scores(reference: torch.Tensor, estimate: torch.Tensor, rate: int) -> tuple[float, float]:

@@ -1,0 +1,93 @@
+"""The Musika issue's measurements of trained checkpoints, in one run.
+
+    python bench/musika_quality.py --autoencoder runs/musika_ae_small/final [--model pipelines/musika-small]
+
+1. Autoencoder (``--autoencoder``, or the one inside ``--model``): reconstruction of held-out Bach
+   chorales that the training config never rendered: multi-resolution STFT distance (lower is
+   better) and SI-SNR (dB; phase-sensitive, so low for any spectrogram codec).
+2. With ``--model`` (a generator folder): ``--clips`` generated clips against as many held-out real
+   ones: spectral flatness (noise -> 1) and pitch-class clarity (music -> high) side by side; the
+   seam ratio (spectral flux at chunk boundaries over the flux inside chunks; goal <= 1.2); and the
+   onset rate for prompts "70 bpm" vs "140 bpm" (goal: faster for the faster prompt).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from _common import bench_parser, machine_line, parse_bench_args
+from _heldout import held_out_clips
+
+from hfsynth.evaluation import (
+    multi_resolution_stft_distance,
+    onset_rate,
+    pitch_class_clarity,
+    seam_flux_ratio,
+    si_snr,
+    spectral_flatness,
+)
+from hfsynth.models.musika import MusikaAutoencoder, MusikaPipeline
+
+TRAINING_CONFIG = "configs/musika_ae_small.yaml"
+
+
+def mean(values: object) -> float:
+    return float(np.nanmean(np.asarray(values, dtype=np.float64)))
+
+
+@torch.inference_mode()
+def reconstruction(autoencoder: MusikaAutoencoder, clips: torch.Tensor) -> tuple[float, float]:
+    """(MR-STFT distance, SI-SNR dB) of the autoencoder's reconstructions of ``clips`` (N, samples)."""
+    channels = autoencoder.config.audio_channels
+    audio = clips[:, None].expand(-1, channels, -1)
+    rebuilt = autoencoder.decode(autoencoder.encode(audio), clips.shape[-1]).mean(dim=1)
+    reference, estimate = list(clips.numpy()), list(rebuilt.numpy())
+    return mean(multi_resolution_stft_distance(reference, estimate)), mean(si_snr(reference, estimate))
+
+
+def generated(pipe: MusikaPipeline, count: int, seconds: float, tempo: float | None = None) -> list[np.ndarray]:
+    clips = [pipe(seconds, seed=seed, tempo=tempo).audio for seed in range(count)]
+    return [clip if clip.ndim == 1 else clip.mean(axis=0) for clip in clips]
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--autoencoder", help="a MusikaAutoencoder folder (default: the one inside --model)")
+    parser.add_argument("--model", help="a Musika generator folder (text-to-audio)")
+    parser.add_argument("--config", default=TRAINING_CONFIG, help="the autoencoder's training config")
+    parser.add_argument("--clips", type=int, default=12)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parse_bench_args(parser)
+    if not (args.autoencoder or args.model):
+        parser.error("give --autoencoder and/or --model")
+
+    pipe = MusikaPipeline.from_pretrained(args.model) if args.model else None
+    autoencoder = (MusikaAutoencoder.from_pretrained(args.autoencoder) if args.autoencoder
+                   else pipe.model.autoencoder).eval()
+    rate = autoencoder.config.sampling_rate
+    real = held_out_clips(args.config, args.clips, args.seconds, rate, args.seed, bpm=100.0)
+    distance, snr = reconstruction(autoencoder, real)
+
+    print(machine_line())
+    print(f"{args.clips} held-out chorale clips of {args.seconds} s at 100 bpm\n")
+    print("| measurement | value | reference |")
+    print("|---|---|---|")
+    print(f"| autoencoder MR-STFT distance | {distance:.3f} | 0 = identical |")
+    print(f"| autoencoder SI-SNR (dB) | {snr:.2f} | |")
+    if pipe is None:
+        return
+    fake = generated(pipe, args.clips, args.seconds)
+    real_list = list(real.numpy())
+    chunk = pipe.model.config.chunk_latents * autoencoder.config.samples_per_latent
+    slow, fast = (mean(onset_rate(generated(pipe, args.clips, args.seconds, tempo), rate)) for tempo in (70.0, 140.0))
+    print(f"| spectral flatness, generated | {mean(spectral_flatness(fake)):.4f} | "
+          f"{mean(spectral_flatness(real_list)):.4f} for the held-out music |")
+    print(f"| pitch-class clarity, generated | {mean(pitch_class_clarity(fake, rate)):.3f} | "
+          f"{mean(pitch_class_clarity(real_list, rate)):.3f} for the held-out music |")
+    print(f"| seam flux ratio (chunk boundaries / inside) | {mean(seam_flux_ratio(fake, chunk)):.3f} | goal <= 1.2 |")
+    print(f"| onset rate at 70 / 140 bpm (onsets/s) | {slow:.2f} / {fast:.2f} | goal: the second higher |")
+
+
+if __name__ == "__main__":
+    main()
