@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
+from pathlib import Path
 
 import torch
+
+from hfsynth.files import atomic_path
 
 
 def bench_parser(doc: str, quick_help: str | None = None) -> argparse.ArgumentParser:
@@ -42,3 +46,15 @@ def machine() -> str:
 
 def machine_line() -> str:
     return f"machine: {machine()}; {datetime.date.today()}"
+
+
+def write_report(path: str | os.PathLike, model: str | os.PathLike, data: str, task: str, examples: int,
+                 metrics: dict[str, float]) -> None:
+    """A model-card evaluation report (the format of ``hfsynth evaluate``: model, data, task, examples,
+    metrics), written atomically; ``tests/test_model_cards.py`` checks that the card shows its metrics."""
+    report = {"model": str(model), "data": data, "task": task, "examples": examples,
+              "metrics": {name: float(value) for name, value in metrics.items()}}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temporary:
+        Path(temporary).write_text(json.dumps(report, indent=2) + "\n")
+    print(f"report written to {path}")

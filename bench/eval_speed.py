@@ -17,7 +17,6 @@ import sys
 import time
 
 import numpy as np
-import torch
 from _common import bench_parser, machine, parse_bench_args
 
 from hfsynth.evaluation import (

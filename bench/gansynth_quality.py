@@ -21,7 +21,7 @@ import librosa
 import numpy as np
 import torch
 import yaml
-from _common import bench_parser, machine_line, parse_bench_args
+from _common import bench_parser, machine_line, parse_bench_args, write_report
 
 from hfsynth.data import as_torch, build_note_dataset
 from hfsynth.data.notes import NoteDatasetConfig
@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("--ndb-bins", type=int, default=20)
     parser.add_argument("--timbre-trials", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--report", help="write the numbers as a model-card evaluation report (JSON)")
     args = parse_bench_args(parser)
 
     pipe = GANSynthPipeline.from_pretrained(args.model)
@@ -102,6 +103,13 @@ def main() -> None:
           f"{real_ndb.fraction:.3f} for {len(sample)} real training notes |")
     print(f"| spectral-envelope spread, one latent x {TIMBRE_PITCHES} pitches | {same:.2f} | "
           f"{mixed:.2f} with a latent per pitch ({args.timbre_trials} trials) |")
+    if args.report:
+        metrics = {"pyin_pitch_accuracy": pyin.accuracy, "pyin_voiced_fraction": pyin.voiced_fraction,
+                   "classifier_pitch_accuracy": classifier, f"ndb_k{args.ndb_bins}": generated_ndb.fraction,
+                   f"ndb_k{args.ndb_bins}_real_vs_real": real_ndb.fraction,
+                   "envelope_spread_one_latent": same, "envelope_spread_latent_per_pitch": mixed}
+        write_report(args.report, args.model, f"{args.notes} generated notes vs the notes of {args.config}",
+                     "text-to-audio", args.notes, metrics)
 
 
 if __name__ == "__main__":

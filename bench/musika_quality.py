@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from _common import bench_parser, machine_line, parse_bench_args
+from _common import bench_parser, machine_line, parse_bench_args, write_report
 from _heldout import held_out_clips
 
 from hfsynth.evaluation import (
@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--report", help="write the numbers as a model-card evaluation report (JSON)")
     args = parse_bench_args(parser)
     if not (args.autoencoder or args.model):
         parser.error("give --autoencoder and/or --model")
@@ -69,25 +70,40 @@ def main() -> None:
     real = held_out_clips(args.config, args.clips, args.seconds, rate, args.seed, bpm=100.0)
     distance, snr = reconstruction(autoencoder, real)
 
+    metrics = {"autoencoder_mr_stft_distance": distance, "autoencoder_si_snr_db": snr}
     print(machine_line())
     print(f"{args.clips} held-out chorale clips of {args.seconds} s at 100 bpm\n")
     print("| measurement | value | reference |")
     print("|---|---|---|")
     print(f"| autoencoder MR-STFT distance | {distance:.3f} | 0 = identical |")
     print(f"| autoencoder SI-SNR (dB) | {snr:.2f} | |")
-    if pipe is None:
-        return
-    fake = generated(pipe, args.clips, args.seconds)
-    real_list = list(real.numpy())
-    chunk = pipe.model.config.chunk_latents * autoencoder.config.samples_per_latent
-    slow, fast = (mean(onset_rate(generated(pipe, args.clips, args.seconds, tempo), rate)) for tempo in (70.0, 140.0))
-    print(f"| spectral flatness, generated | {mean(spectral_flatness(fake)):.4f} | "
-          f"{mean(spectral_flatness(real_list)):.4f} for the held-out music |")
-    print(f"| pitch-class clarity, generated | {mean(pitch_class_clarity(fake, rate)):.3f} | "
-          f"{mean(pitch_class_clarity(real_list, rate)):.3f} for the held-out music |")
-    print(f"| seam flux ratio (chunk boundaries / inside) | {mean(seam_flux_ratio(fake, chunk)):.3f} | goal <= 1.2 |")
-    print(f"| onset rate at 70 / 140 bpm (onsets/s) | {slow:.2f} / {fast:.2f} | goal: the second higher |")
+    if pipe is not None:
+        metrics.update(generation_metrics(pipe, real, args.clips, args.seconds))
+    if args.report:
+        write_report(args.report, args.model or args.autoencoder, f"{args.clips} held-out chorale clips of "
+                     f"{args.seconds} s ({args.config})", "text-to-audio", args.clips, metrics)
 
+
+def generation_metrics(pipe: MusikaPipeline, real: torch.Tensor, clips: int, seconds: float) -> dict[str, float]:
+    """Music-likeness, seams and tempo response of ``clips`` generated clips next to the ``real`` ones (printed)."""
+    rate = pipe.config.sampling_rate
+    fake, real_list = generated(pipe, clips, seconds), list(real.numpy())
+    chunk = pipe.model.config.chunk_latents * pipe.model.autoencoder.config.samples_per_latent
+    slow, fast = (mean(onset_rate(generated(pipe, clips, seconds, tempo), rate)) for tempo in (70.0, 140.0))
+    metrics = {
+        "spectral_flatness": mean(spectral_flatness(fake)), "spectral_flatness_real": mean(spectral_flatness(real_list)),
+        "pitch_class_clarity": mean(pitch_class_clarity(fake, rate)),
+        "pitch_class_clarity_real": mean(pitch_class_clarity(real_list, rate)),
+        "seam_flux_ratio": mean(seam_flux_ratio(fake, chunk)),
+        "onset_rate_70_bpm": slow, "onset_rate_140_bpm": fast,
+    }
+    print(f"| spectral flatness, generated | {metrics['spectral_flatness']:.4f} | "
+          f"{metrics['spectral_flatness_real']:.4f} for the held-out music |")
+    print(f"| pitch-class clarity, generated | {metrics['pitch_class_clarity']:.3f} | "
+          f"{metrics['pitch_class_clarity_real']:.3f} for the held-out music |")
+    print(f"| seam flux ratio (chunk boundaries / inside) | {metrics['seam_flux_ratio']:.3f} | goal <= 1.2 |")
+    print(f"| onset rate at 70 / 140 bpm (onsets/s) | {slow:.2f} / {fast:.2f} | goal: the second higher |")
+    return metrics
 
 if __name__ == "__main__":
     main()

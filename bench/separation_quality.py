@@ -13,12 +13,11 @@ averaged (EMA) weights (``--weights raw``: the raw ones).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from safetensors.torch import load_file
 
-from _common import bench_parser, machine, parse_bench_args
+from _common import bench_parser, machine, parse_bench_args, write_report
 from hfsynth.models.separation import SeparationConfig, SeparationModel
 from hfsynth.models.separation.data_separation import StemGrouping, separation_splits
 from hfsynth.models.separation.evaluation_separation import SeparationScores, evaluate_separation
@@ -70,21 +69,17 @@ def main() -> None:
         model.save_pretrained(args.export)
         print(f"saved to {args.export}")
     if args.report:
-        write_report(Path(args.report), args.export or args.model or args.checkpoint, args.config, scores)
-        print(f"report written to {args.report}")
+        write_report(args.report, args.export or args.model or args.checkpoint, f"held-out chorales of {args.config}",
+                     "audio-to-audio", scores.clips, report_metrics(scores))
 
 
-def write_report(path: Path, model: str, config: str, scores: SeparationScores) -> None:
-    metrics = {
+def report_metrics(scores: SeparationScores) -> dict[str, float]:
+    return {
         "sdr_improvement_db": scores.mean_sdr_improvement,
         "sdr_db": scores.mean_sdr,
         "baseline_mixture_over_k_sdr_improvement_db": scores.baseline_sdr_improvement,
         **{f"sdr_improvement_{name}_db": value for name, value in scores.sdr_improvement.items()},
     }
-    report = {"model": model, "data": f"held-out chorales of {config}", "task": "audio-to-audio",
-              "examples": scores.clips, "metrics": metrics}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

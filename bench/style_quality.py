@@ -16,19 +16,17 @@ the true B through the model's mel + Griffin-Lim round trip (what reconstruction
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-from _common import machine_line
+from _common import machine_line, write_report
 from safetensors.torch import load_file, load_model
 from transformers import AutoModel
 
 import hfsynth  # noqa: F401  (registers the models)
 from hfsynth.evaluation import chroma_correlation, log_mel_l1
-from hfsynth.files import atomic_path
 from hfsynth.models.style_transfer import StyleSpectrogram, StyleTransferPreTrainedModel
 from hfsynth.models.style_transfer.training_style_transfer import paired_splits
 from hfsynth.training.train import build_recipe, load_run_config
@@ -151,16 +149,8 @@ def main() -> None:
         line, metrics = score(name, run_system(model_transfer(model, args.direction), clips_a), clips_a, clips_b, rate, baseline)
         print(line, flush=True)
     if args.report is not None:
-        write_report(args.report, args.export or args.model[0], len(clips_a), args.seconds, metrics)
-
-
-def write_report(path: Path, model: Path | str, clips: int, seconds: float, metrics: dict[str, float]) -> None:
-    """The report format of ``hfsynth evaluate`` (model, data, task, examples, metrics), written atomically."""
-    report = {"model": str(model), "data": f"held-out paired renders ({clips} clips of {seconds} s)",
-              "task": "audio-to-audio", "examples": clips, "metrics": metrics}
-    with atomic_path(path) as temporary:
-        Path(temporary).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"report written to {path}")
+        write_report(args.report, args.export or args.model[0], f"held-out paired renders ({len(clips_a)} clips of "
+                     f"{args.seconds} s)", "audio-to-audio", len(clips_a), metrics)
 
 
 def _run_file_of(checkpoint: Path) -> Path:

@@ -60,11 +60,12 @@ def test_text_to_audio_bad_input_is_a_clear_error(tta, prompt, params, match):
         tta(prompt, forward_params=params)
 
 
-def test_streaming_equals_one_shot_generation(pipe):
+@pytest.mark.parametrize("chunks_per_yield", [1, 3])
+def test_streaming_equals_one_shot_generation(pipe, chunks_per_yield):
     one_shot = generate_audio(pipe.model, 2.2, torch.Generator().manual_seed(7), tempo=90.0)[0].numpy()
-    chunks = list(pipe.stream(2.2, seed=7, tempo=90.0))
-    assert [c.shape[-1] for c in chunks[:-1]] == [CHUNK] * (len(chunks) - 1)
-    streamed = np.concatenate(chunks)
+    pieces = list(pipe.stream(2.2, seed=7, tempo=90.0, chunks_per_yield=chunks_per_yield))
+    assert [c.shape[-1] for c in pieces[:-1]] == [CHUNK * chunks_per_yield] * (len(pieces) - 1)
+    streamed = np.concatenate(pieces)
     assert streamed.shape == one_shot.shape == (round(2.2 * RATE),)
     np.testing.assert_allclose(streamed / np.abs(streamed).max(), one_shot / np.abs(one_shot).max(), atol=1e-4)
     called = pipe(2.2, seed=7, tempo=90.0)
@@ -76,7 +77,7 @@ def test_streaming_memory_does_not_grow_with_length(pipe):
 
     state = new_state(pipe.model, torch.Generator().manual_seed(0))
     held = []
-    for _ in stream_section(pipe.model, 20.0, state):                 # 157 chunks
+    for _ in stream_section(pipe.model, 20.0, state, chunks_per_yield=1):   # 157 chunks
         held.append(len(state.sampler.anchors))
     assert len(held) == 157 and max(held) <= 6                         # anchors kept: a chunk and its context
     assert state.context.shape[-1] <= pipe.autoencoder.decoder_context
@@ -129,3 +130,9 @@ def test_a_pipeline_assembles_two_components(pipe):
 def test_pipeline_bad_input_is_a_clear_error(pipe, kwargs, match):
     with pytest.raises(ValueError, match=match):
         pipe(**kwargs)
+
+
+@pytest.mark.parametrize("chunks_per_yield", [0, 1.5, True])
+def test_stream_rejects_a_bad_piece_size(pipe, chunks_per_yield):
+    with pytest.raises(ValueError, match="chunks_per_yield"):
+        next(pipe.stream(1.0, seed=0, chunks_per_yield=chunks_per_yield))

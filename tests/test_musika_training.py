@@ -52,6 +52,19 @@ def test_autoencoder_training_lowers_the_reconstruction_loss_and_exports(cache, 
     assert isinstance(MusikaAutoencoder.from_pretrained(result.output_dir / "final"), MusikaAutoencoder)
 
 
+def test_reconstruction_only_never_updates_the_discriminator(cache, tmp_path):
+    recipe = MusikaAutoencoderRecipe(data=MUSIC, model=tiny_autoencoder_config().architecture(), crop_in_s=0.25,
+                                     fft_sizes=(64, 128), discriminator_fft_sizes=(128,), discriminator_channels=4,
+                                     adversarial_start_step=None, cache_dir=cache)
+    config = TrainingConfig(output_dir=str(tmp_path / "ae"), max_steps=3, batch_size=2, learning_rate=3e-3,
+                            log_every=1, save_every=1000, cpu=True, seed=0)
+    trainer = Trainer(recipe, config)
+    before = [p.detach().clone() for p in trainer.modules["discriminator"].parameters()]
+    result = trainer.train()
+    assert all("autoencoder/adversarial" not in entry for entry in result.history)
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.modules["discriminator"].parameters()))
+
+
 def test_latent_gan_trains_on_encoded_music_and_exports_a_text_to_audio_folder(cache, tmp_path):
     MusikaAutoencoder(tiny_autoencoder_config()).save_pretrained(tmp_path / "ae")
     recipe = MusikaLatentGANRecipe(autoencoder=str(tmp_path / "ae"), data=MUSIC, model=GENERATOR, cache_dir=cache)

@@ -4,12 +4,14 @@ A model family writes a :class:`TrainingRecipe` (modules, optimizer groups, loss
 :class:`Trainer` runs it on one or many processes with mixed precision, gradient accumulation,
 clipping, EMA, safetensors-only checkpoints and exact resume. Command line:
 ``hfsynth train --config configs/<model>.yaml`` or
-``accelerate launch --multi_gpu --num_processes N -m hfsynth.training.train --config configs/<model>.yaml``.
+``accelerate launch --multi_gpu --num_processes N -m hfsynth.training.train --config configs/<model>.yaml``;
+``hfsynth export --checkpoint runs/<run>/checkpoints/step-N --out DIR`` turns any checkpoint into a model folder.
 """
 
 from .checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
 from .config import TrainingConfig
 from .ema import ExponentialMovingAverage
+from .export import export_checkpoint
 from .recipe import ALL_MODULES, LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
 from .trainer import Trainer, TrainerCallback, TrainingResult
 
@@ -24,6 +26,7 @@ __all__ = [
     "TrainingConfig",
     "TrainingRecipe",
     "TrainingResult",
+    "export_checkpoint",
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",

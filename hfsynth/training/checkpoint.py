@@ -111,7 +111,7 @@ def write_state(stem: Path, state: Any) -> None:
 
 def read_state(stem: Path) -> Any:
     """Inverse of ``write_state``; a missing or damaged file raises ``ValueError``."""
-    tensors = _read_tensors(_with_extension(stem, "safetensors"))
+    tensors = read_tensors(_with_extension(stem, "safetensors"))
     structure = _read_json(_with_extension(stem, "json"))
     return _decode(structure, tensors, stem)
 
@@ -164,7 +164,7 @@ def _read_json(path: Path) -> Any:
         raise ValueError(f"checkpoint file {path} is corrupt: {error}") from error
 
 
-def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+def read_tensors(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise ValueError(f"checkpoint file {path} is missing")
     try:
@@ -251,14 +251,14 @@ def load_checkpoint(
     state = _read_json(directory / STATE_FILE)
     _check_header(state, directory, modules, optimizers, ema, num_processes)
     for name, module in modules.items():
-        _load_weights(module, directory / f"model.{name}.safetensors")
+        load_module_weights(module, directory / f"model.{name}.safetensors")
     for name, optimizer in optimizers.items():
         try:
             optimizer.load_state_dict(read_state(directory / f"optimizer.{name}"))
         except (KeyError, RuntimeError, TypeError) as error:
             raise ValueError(f"optimizer state of group {name!r} in {directory} does not fit: {error}") from error
     if ema is not None:
-        ema.load_state_dict(_read_tensors(directory / "ema.safetensors"), num_updates=state["ema_updates"])
+        ema.load_state_dict(read_tensors(directory / "ema.safetensors"), num_updates=state["ema_updates"])
     restore_rng_state(read_state(directory / f"rng.{process_index}"))
     return state
 
@@ -290,7 +290,7 @@ def _check_header(
         )
 
 
-def _load_weights(module: nn.Module, path: Path) -> None:
+def load_module_weights(module: nn.Module, path: Path) -> None:
     if not path.is_file():
         raise ValueError(f"checkpoint file {path} is missing")
     try:

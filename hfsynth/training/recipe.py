@@ -106,6 +106,9 @@ class TrainingRecipe(abc.ABC):
     #: Set when some parameters take no part in a step (e.g. a progressive GAN's inactive stages):
     #: DistributedDataParallel must then look for unused parameters, at a small cost per step.
     find_unused_parameters: bool = False
+    #: Set when ``export`` uses something ``train_dataset`` measures (e.g. statistics of the data
+    #: stored in the exported config): exporting a checkpoint then builds the dataset first.
+    export_reads_data: bool = False
 
     @abc.abstractmethod
     def modules(self) -> dict[str, nn.Module]:

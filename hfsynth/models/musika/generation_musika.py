@@ -110,13 +110,19 @@ def stream_section(
     tempo: float | None = None,
     density: float | str | None = None,
     styles: Callable[[int], torch.Tensor] | None = None,
+    chunks_per_yield: int = 4,
 ) -> Iterator[torch.Tensor]:
-    """Yields (channels, samples) chunks of ``chunk_latents`` latent frames (the last one shorter) until
-    ``seconds`` of audio; ``state`` is advanced, so a later call continues the piece.
+    """Yields (channels, samples) pieces of ``chunks_per_yield`` chunks of ``chunk_latents`` latent
+    frames (the last one shorter) until ``seconds`` of audio; ``state`` is advanced, so a later call
+    continues the piece.
 
     ``styles(k)`` gives the style of chunk k (default: the state's). Memory holds the anchors and
-    latents of a chunk and its context, whatever the length.
+    latents of one piece and its context, whatever the length. Every piece is decoded with the
+    decoder's context on both sides, so larger pieces waste less work on context (4 chunks: 1.2x
+    the one-shot decoder work instead of 1.7x for single chunks) at a fixed cost in memory.
     """
+    if isinstance(chunks_per_yield, bool) or not isinstance(chunks_per_yield, int) or chunks_per_yield < 1:
+        raise ValueError(f"chunks_per_yield must be a positive integer; got {chunks_per_yield!r}")
     num_samples = num_samples_for(model, seconds)
     tempo, density = check_tempo(tempo, model.config), check_density(density, model.config)
     autoencoder, chunk = model.autoencoder, model.config.chunk_latents
@@ -127,8 +133,9 @@ def stream_section(
     base = state.next_frame
     tape = state.context if state.context is not None else torch.zeros(1, autoencoder.config.latent_channels, 0)
     tape, tape_start, generated = tape.to(model.device), -tape.shape[-1], 0
-    for start in range(0, total, chunk):
-        end = min(total, start + chunk)
+    piece = chunk * chunks_per_yield
+    for start in range(0, total, piece):
+        end = min(total, start + piece)
         while generated < min(total, end + context):                            # latents ahead of the chunk
             upto = min(total, generated + chunk)
             latents = generate_latents(model, state, styles(generated // chunk), conditioning, base + generated,

@@ -125,16 +125,19 @@ class MusikaPipeline:
         truncation: float | None = None,
         state: MusikaStreamState | None = None,
         stereo: bool | None = None,
+        chunks_per_yield: int = 4,
     ) -> Iterator[np.ndarray]:
-        """Yields float32 chunks of ``config.chunk_latents`` latent frames ((samples,) or (2, samples)),
-        ``seconds`` in all, in memory that does not grow with the length. Chunks are clipped to [-1, 1]
-        (a stream cannot be scaled by a peak it has not seen yet). Pass ``state`` to continue a piece."""
+        """Yields float32 pieces of ``chunks_per_yield`` x ``config.chunk_latents`` latent frames
+        ((samples,) or (2, samples)), ``seconds`` in all, in memory that does not grow with the length.
+        Pieces are clipped to [-1, 1] (a stream cannot be scaled by a peak it has not seen yet). Pass
+        ``state`` to continue a piece. One chunk per piece gives the lowest latency; more are faster."""
         channels = self.output_channels(stereo)
         if state is None:
             state = new_state(self.model, random_source(generator, seed), truncation)
         elif seed is not None or generator is not None or truncation is not None:
             raise ValueError("a state already holds its random source and truncation; drop seed/generator/truncation")
-        return self._chunks(stream_section(self.model, seconds, state, tempo, density), channels)
+        chunks = stream_section(self.model, seconds, state, tempo, density, chunks_per_yield=chunks_per_yield)
+        return self._chunks(chunks, channels)
 
     def continue_piece(
         self,

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,8 @@ class MusikaAutoencoderRecipe(TrainingRecipe):
         fft_sizes: of the multi-scale STFT reconstruction loss.
         discriminator_fft_sizes / discriminator_channels: the STFT discriminator.
         adversarial_weight / feature_matching_weight: weights of the adversarial terms.
-        adversarial_start_step: reconstruction only before this step.
+        adversarial_start_step: reconstruction only before this step; ``None``: reconstruction only
+            throughout (the CPU recipe: the STFT discriminator costs most of a step there).
         discriminator_lead_steps: the critic starts training this many steps before the adversarial
             terms (before that its update is skipped: on a CPU it costs most of a step).
         adam_betas: of both optimizers.
@@ -105,7 +107,7 @@ class MusikaAutoencoderRecipe(TrainingRecipe):
         discriminator_channels: int = 16,
         adversarial_weight: float = 0.1,
         feature_matching_weight: float = 1.0,
-        adversarial_start_step: int = 1000,
+        adversarial_start_step: int | None = 1000,
         discriminator_lead_steps: int = 200,
         adam_betas: tuple[float, float] = (0.5, 0.9),
         cache_dir: str | None = "cache/datasets",
@@ -117,8 +119,9 @@ class MusikaAutoencoderRecipe(TrainingRecipe):
         self.fft_sizes, self.discriminator_fft_sizes = tuple(fft_sizes), tuple(discriminator_fft_sizes)
         self.discriminator_channels = discriminator_channels
         self.adversarial_weight, self.feature_matching_weight = adversarial_weight, feature_matching_weight
-        self.adversarial_start_step, self.adam_betas = adversarial_start_step, tuple(adam_betas)
-        self.discriminator_start_step = max(0, adversarial_start_step - discriminator_lead_steps)
+        self.adversarial_start_step = math.inf if adversarial_start_step is None else adversarial_start_step
+        self.adam_betas = tuple(adam_betas)
+        self.discriminator_start_step = max(0, self.adversarial_start_step - discriminator_lead_steps)
 
     def modules(self) -> dict[str, torch.nn.Module]:
         return {"autoencoder": MusikaAutoencoder(self.config),
@@ -196,6 +199,7 @@ class MusikaLatentGANRecipe(TrainingRecipe):
     """
 
     ema_module = "generator"
+    export_reads_data = True                # the "sparse"/"dense" onset rates are the data's quartiles
 
     def __init__(
         self,

@@ -1,0 +1,78 @@
+"""A training checkpoint as a model folder, the way a finished run writes ``final/``.
+
+A run only exports at its last step. ``export_checkpoint`` turns any ``checkpoints/step-N`` into the
+same folder without resuming: to ship the step that met its numbers, to compare steps, or to use
+a run that was stopped early. The recipe is rebuilt from the run file (``run.yaml``, which every
+run leaves in its output folder), its modules get the checkpoint's weights (the moving average for
+the EMA module, as the trainer's own export does) and ``recipe.export`` writes the folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from pathlib import Path
+
+from .checkpoint import STATE_FILE, load_module_weights, read_tensors
+from .ema import ExponentialMovingAverage
+from .train import RUN_FILE, build_recipe, load_run_config
+
+WEIGHTS = ("ema", "raw")
+
+
+def run_file_of(checkpoint: str | Path) -> Path:
+    """``<output_dir>/run.yaml`` of ``<output_dir>/checkpoints/step-N``."""
+    return Path(checkpoint).resolve().parent.parent / RUN_FILE
+
+
+def export_checkpoint(
+    checkpoint: str | Path,
+    output_dir: str | Path,
+    run_file: str | Path | None = None,
+    weights: str = "ema",
+    overwrite: bool = False,
+) -> Path:
+    """Writes ``checkpoint``'s model to ``output_dir`` with the run's ``recipe.export``; returns the folder.
+
+    ``weights``: ``"ema"`` (the run's moving average, what ``final/`` holds; an error when the run
+    kept none) or ``"raw"`` (the live weights). The folder appears whole or not at all.
+    """
+    checkpoint, output_dir = Path(checkpoint), Path(output_dir)
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {WEIGHTS}; got {weights!r}")
+    if not (checkpoint / STATE_FILE).is_file():
+        raise ValueError(f"{checkpoint} is not a training checkpoint (no {STATE_FILE})")
+    run_file = Path(run_file) if run_file is not None else run_file_of(checkpoint)
+    if not run_file.is_file():
+        raise ValueError(f"no run file at {run_file}; pass the run's config (configs/<model>.yaml)")
+    if output_dir.exists() and not overwrite:
+        raise ValueError(f"{output_dir} already exists; choose a new folder or pass overwrite")
+
+    run = load_run_config(run_file)
+    recipe = build_recipe(run.recipe, run.recipe_args)
+    modules = recipe.modules()
+    if recipe.export_reads_data:
+        recipe.train_dataset()
+    for name, module in modules.items():
+        load_module_weights(module, checkpoint / f"model.{name}.safetensors")
+    averaged = contextlib.nullcontext()
+    if weights == "ema":
+        ema_file = checkpoint / "ema.safetensors"
+        if not ema_file.is_file():
+            raise ValueError(f"{checkpoint} holds no moving average (the run had no ema_decay); use weights='raw'")
+        average = ExponentialMovingAverage(modules[recipe.ema_module], decay=0.5)  # decay unused: loaded, not updated
+        average.load_state_dict(read_tensors(ema_file), num_updates=0)
+        averaged = average.swapped_in(modules[recipe.ema_module])
+
+    staging = output_dir.with_name(f".tmp-{output_dir.name}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        with averaged:
+            recipe.export(staging, modules)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(output_dir, ignore_errors=True)
+    staging.rename(output_dir)
+    return output_dir
