@@ -107,3 +107,23 @@ def test_the_small_run_file_builds_a_consistent_recipe():
     assert run.training.max_steps >= recipe.schedule.total_steps
     assert list(recipe.data["pitches"]) == [config.pitch_min, config.pitch_max]
     assert run.training.ema_decay is not None
+
+
+def test_the_critic_classifies_fakes_only_when_asked(recipe):
+    """With ``classify_fakes=False`` the critic's loss lacks exactly the fakes' classification term."""
+    from hfsynth.models.gansynth import GANSynthDiscriminator
+    from hfsynth.training.recipe import RecipeModules
+
+    critic = GANSynthDiscriminator(recipe.config)
+    models = RecipeModules({"discriminator": critic}, {"discriminator": critic})
+    rows, frames = recipe.config.stage_resolutions[-1]
+    real, fake, labels = torch.randn(4, 2, rows, frames), torch.randn(4, 2, rows, frames), torch.tensor([0, 1, 2, 0])
+    results = {}
+    for classify_fakes in (True, False):
+        recipe.classify_fakes = classify_fakes
+        torch.manual_seed(1)                                              # the same gradient-penalty mix
+        results[classify_fakes] = recipe.discriminator_loss(models, real, fake, labels, 1.0)
+    recipe.classify_fakes = True
+    (with_fakes, logs), (real_only, _) = results[True], results[False]
+    assert logs["aux_fake"] > 0
+    assert with_fakes.item() - real_only.item() == pytest.approx(recipe.config.aux_pitch_weight * logs["aux_fake"], rel=1e-4)

@@ -79,11 +79,22 @@ def test_latent_gan_trains_on_encoded_music_and_exports_a_text_to_audio_folder(c
     critic_losses = [entry["discriminator/loss"] for entry in result.history]
     assert np.mean(critic_losses[-4:]) < np.mean(critic_losses[:3])           # the critic learns to tell them apart
     assert all(np.isfinite(entry["generator/loss"]) for entry in result.history)
+    readings = [entry["discriminator/condition_error"] for entry in result.history]
+    assert np.mean(readings[-4:]) < np.mean(readings[:3])                     # it learns to read the tempo
     for key, value in trainer.modules["generator"].autoencoder.state_dict().items():
         assert torch.equal(value, frozen[key]), f"the frozen autoencoder moved: {key}"
     tta = pipeline("text-to-audio", model=str(result.output_dir / "final"))
     audio = tta("120 bpm, sparse", forward_params={"audio_length_in_s": 0.7})["audio"]
     assert audio.shape == (5600,) and np.isfinite(audio).all()
+
+
+def test_condition_error_counts_only_the_given_conditions():
+    predicted = torch.tensor([[1.0, 5.0], [0.0, 2.0]])
+    conditioning = torch.tensor([[0.0, 1.0, 0.0, 0.0],       # tempo code 0 given; density not given
+                                 [0.0, 0.0, 1.0, 1.0]])      # density code 1 given
+    error = MusikaLatentGANRecipe.condition_error(predicted, conditioning)
+    assert error.item() == pytest.approx((1.0 ** 2 + 1.0 ** 2) / 2)
+    assert MusikaLatentGANRecipe.condition_error(predicted, torch.zeros(2, 4)).item() == 0.0
 
 
 def test_the_latent_gan_needs_an_autoencoder_folder(tmp_path):

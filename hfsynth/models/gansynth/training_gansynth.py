@@ -126,6 +126,11 @@ class GANSynthRecipe(TrainingRecipe):
         stable_steps / fade_steps: the progressive schedule (see :class:`ProgressiveSchedule`; the paper
             shows each stage hundreds of thousands of notes in each phase).
         adam_betas: of both optimizers (progressive GAN and GANSynth: (0, 0.99)).
+        classify_fakes: whether the critic's pitch classifier also learns from generated notes (the
+            original AC-GAN). Then critic and generator can agree on a pitch "code" that is not the
+            pitch: the classifier is fooled while a classifier trained on real notes alone hears the
+            wrong note. False trains it on real notes only, so the generator must match real pitch
+            cues to satisfy it.
         cache_dir: where rendered notes are cached.
     """
 
@@ -139,9 +144,11 @@ class GANSynthRecipe(TrainingRecipe):
         stable_steps: int = 2000,
         fade_steps: int = 2000,
         adam_betas: tuple[float, float] = (0.0, 0.99),
+        classify_fakes: bool = True,
         cache_dir: str | None = "cache/datasets",
     ):
         self.config = GANSynthConfig(**(model or {}))
+        self.classify_fakes = bool(classify_fakes)
         self.schedule = ProgressiveSchedule(self.config.num_stages, stable_steps, fade_steps)
         self.data = {
             "sampling_rate": self.config.sampling_rate,
@@ -210,8 +217,9 @@ class GANSynthRecipe(TrainingRecipe):
         drift = real_out.scores.pow(2).mean()
         aux_real = F.cross_entropy(real_out.pitch_logits, labels)
         aux_fake = F.cross_entropy(fake_out.pitch_logits, labels)
+        classification = aux_real + aux_fake if self.classify_fakes else aux_real
         loss = (-wasserstein + config.gradient_penalty_weight * penalty + config.drift_penalty_weight * drift
-                + config.aux_pitch_weight * (aux_real + aux_fake))
+                + config.aux_pitch_weight * classification)
         accuracy = (real_out.pitch_logits.argmax(dim=1) == labels).float().mean()
         logs = {"wasserstein": wasserstein.item(), "gradient_penalty": penalty.item(), "drift": drift.item(),
                 "aux_real": aux_real.item(), "aux_fake": aux_fake.item(), "pitch_accuracy_real": accuracy.item()}

@@ -15,7 +15,9 @@ with :attr:`MusikaGenerator.generator_context` coordinate frames of context on b
 chunks generated one at a time join exactly: generation length is unbounded, memory constant.
 
 Discriminator (:class:`MusikaLatentDiscriminator`): 1-D convolutions over two chunks of latents,
-patch scores plus a projection term for the conditioning (Miyato & Koyama 2018), hinge loss.
+patch scores plus a projection term for the conditioning (Miyato & Koyama 2018), hinge loss, and
+an auxiliary head that reads tempo and density off the latents (AC-GAN style, Odena et al. 2017): the
+projection alone let the generator ignore the tempo it was asked for.
 
 The generator holds its autoencoder, so one folder (``save_pretrained``, safetensors) is a whole
 text-to-audio model.
@@ -68,9 +70,12 @@ class MusikaAudioOutput(ModelOutput):
 
 @dataclass
 class MusikaDiscriminatorOutput(ModelOutput):
-    """scores: (batch, 1, patches) hinge logits, each judging a stretch of the latent sequence."""
+    """scores: (batch, 1, patches) hinge logits, each judging a stretch of the latent sequence.
+    conditions: (batch, 2) the tempo and density codes (log2 of value / reference) the critic reads
+        off the latents: trained on real music, it tells the generator how far off its tempo is."""
 
     scores: torch.Tensor | None = None
+    conditions: torch.Tensor | None = None
 
 
 # ---------------------------------------------------------------------------------- blocks
@@ -454,6 +459,7 @@ class MusikaLatentDiscriminator(MusikaPreTrainedModel):
         self.body = nn.ModuleList(nn.Conv1d(width, width, 4, stride=2, padding=1) for _ in range(3))
         self.score = nn.Conv1d(width, 1, 3, padding=1)
         self.embed = nn.Linear(CONDITIONING_SIZE, width)
+        self.condition_head = nn.Linear(width, 2)
         self.post_init()
 
     def forward(self, latents: torch.Tensor, conditioning: torch.Tensor) -> MusikaDiscriminatorOutput:
@@ -461,4 +467,4 @@ class MusikaLatentDiscriminator(MusikaPreTrainedModel):
         for conv in self.body:
             x = leaky_relu(conv(x))                                            # (B, W, N / 2 ...)
         projection = (x * self.embed(conditioning)[..., None]).sum(dim=1, keepdim=True) / math.sqrt(x.shape[1])
-        return MusikaDiscriminatorOutput(scores=self.score(x) + projection)
+        return MusikaDiscriminatorOutput(scores=self.score(x) + projection, conditions=self.condition_head(x.mean(dim=-1)))

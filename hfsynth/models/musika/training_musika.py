@@ -195,6 +195,10 @@ class MusikaLatentGANRecipe(TrainingRecipe):
         model: ``MusikaConfig`` keyword arguments (the autoencoder's architecture comes from its folder).
         bpms: render the music at each of these tempi (see :func:`load_clips`).
         condition_dropout: probability of marking tempo, and separately density, as not given.
+        condition_loss_weight: weight of the auxiliary condition regression: the discriminator learns
+            to read tempo and density (log2 codes) off real latents, and the generator is penalised
+            by how far what it reads off the fakes is from what was asked (squared error, given
+            conditions only). 0 leaves the projection term alone to carry the conditioning.
         adam_betas: of both optimizers.
     """
 
@@ -209,6 +213,7 @@ class MusikaLatentGANRecipe(TrainingRecipe):
         model: dict[str, Any] | None = None,
         bpms: list[float] | None = None,
         condition_dropout: float = 0.2,
+        condition_loss_weight: float = 1.0,
         adam_betas: tuple[float, float] = (0.5, 0.99),
         cache_dir: str | None = "cache/datasets",
     ):
@@ -219,7 +224,10 @@ class MusikaLatentGANRecipe(TrainingRecipe):
         self.dataset, self.data, self.cache_dir, self.bpms = dataset, dict(data or {}), cache_dir, bpms
         if not 0.0 <= condition_dropout <= 1.0:
             raise ValueError(f"condition_dropout must be in [0, 1]; got {condition_dropout}")
+        if not condition_loss_weight >= 0.0:
+            raise ValueError(f"condition_loss_weight must be >= 0; got {condition_loss_weight}")
         self.condition_dropout, self.adam_betas = condition_dropout, tuple(adam_betas)
+        self.condition_loss_weight = float(condition_loss_weight)
         self.window = 2 * self.config.chunk_latents                           # two chunks: one seam
 
     def modules(self) -> dict[str, torch.nn.Module]:
@@ -268,35 +276,50 @@ class MusikaLatentGANRecipe(TrainingRecipe):
                 "tempo": torch.stack([e["tempo"] for e in examples]).float(),
                 "density": torch.stack([e["density"] for e in examples]).float()}
 
-    def conditioning(self, batch: dict[str, torch.Tensor], models: RecipeModules) -> torch.Tensor:
-        """(B, 4) conditioning with each condition dropped (NaN: not given) at ``condition_dropout``."""
-        tempo, density = batch["tempo"].clone(), batch["density"].clone()
+    def conditioning(self, batch: dict[str, torch.Tensor], models: RecipeModules) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 4) conditioning of the batch's true tempo and density, and the same with each condition
+        dropped (NaN: not given) at ``condition_dropout``: what the generator is asked for."""
+        tempo, density = batch["tempo"], batch["density"]
+        generator = models.unwrapped("generator")
+        true = generator.conditioning(tempo, density, tempo.shape[0])
+        tempo, density = tempo.clone(), density.clone()
         tempo[torch.rand_like(tempo) < self.condition_dropout] = float("nan")
         density[torch.rand_like(density) < self.condition_dropout] = float("nan")
-        return models.unwrapped("generator").conditioning(tempo, density, tempo.shape[0])
+        return true, generator.conditioning(tempo, density, tempo.shape[0])
+
+    @staticmethod
+    def condition_error(predicted: torch.Tensor, conditioning: torch.Tensor) -> torch.Tensor:
+        """Mean squared error of (B, 2) predicted codes against the given codes of (B, 4) conditioning."""
+        codes, given = conditioning[:, 0::2], conditioning[:, 1::2]
+        return ((predicted - codes).square() * given).sum() / given.sum().clamp_min(1.0)
 
     def compute_loss(self, group: str, batch: dict[str, torch.Tensor], models: RecipeModules, step: int) -> LossOutput:
         real = batch["latents"]
         generator = models.unwrapped("generator")
-        conditioning = self.conditioning(batch, models)
+        true, asked = self.conditioning(batch, models)
         start = generator.path_start
         anchors = torch.randn(real.shape[0], generator.anchors_needed(start + self.window),
                               self.config.coordinate_channels, device=real.device)
         style = torch.randn(real.shape[0], self.config.style_channels, device=real.device)
 
         def fake_latents() -> torch.Tensor:
-            return models.generator(anchors=anchors, style=style, conditioning=conditioning, start=start,
+            return models.generator(anchors=anchors, style=style, conditioning=asked, start=start,
                                     end=start + self.window).latents
         if group == "discriminator":
             with torch.no_grad():
                 fake = fake_latents()
-            real_scores = models.discriminator(real, conditioning).scores
-            fake_scores = models.discriminator(fake, conditioning).scores
-            loss = discriminator_hinge_loss([real_scores], [fake_scores])
-            return LossOutput(loss, {"hinge": loss.item(), "real_score": real_scores.mean().item(),
-                                     "fake_score": fake_scores.mean().item()})
-        loss = generator_hinge_loss([models.discriminator(fake_latents(), conditioning).scores])
-        return LossOutput(loss, {"hinge": loss.item()})
+            real_out = models.discriminator(real, asked)
+            fake_scores = models.discriminator(fake, asked).scores
+            hinge = discriminator_hinge_loss([real_out.scores], [fake_scores])
+            reading = self.condition_error(real_out.conditions, true)
+            return LossOutput(hinge + self.condition_loss_weight * reading,
+                              {"hinge": hinge.item(), "condition_error": reading.item(),
+                               "real_score": real_out.scores.mean().item(), "fake_score": fake_scores.mean().item()})
+        fake_out = models.discriminator(fake_latents(), asked)
+        hinge = generator_hinge_loss([fake_out.scores])
+        missed = self.condition_error(fake_out.conditions, asked)
+        return LossOutput(hinge + self.condition_loss_weight * missed,
+                          {"hinge": hinge.item(), "condition_error": missed.item()})
 
     def export(self, output_dir: Path, modules: dict[str, torch.nn.Module]) -> None:
         """The (EMA) generator with its autoencoder and the byte tokenizer: a text-to-audio folder."""
