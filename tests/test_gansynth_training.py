@@ -65,7 +65,7 @@ def test_notes_are_cut_or_padded_from_their_onset():
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory) -> GANSynthRecipe:
     model = tiny_config(pitch_min=60, pitch_max=62).to_dict()  # C#4-E4 rows fall outside and are left out
-    return GANSynthRecipe(data=NOTES, model=model, stable_steps=1, fade_steps=2,
+    return GANSynthRecipe(data=NOTES, model=model, stable_steps=1, fade_steps=2, pitch_monitor_every=2,
                           cache_dir=str(tmp_path_factory.mktemp("notes")))
 
 
@@ -94,6 +94,10 @@ def test_a_few_trainer_steps_update_both_networks_and_export_a_pipeline_folder(r
         module = trainer.modules[name]
         moved = [key for key, value in module.state_dict().items() if not torch.equal(value, before[name][key])]
         assert any(key.startswith(("input.", "head.")) for key in moved), f"{name} did not update"
+    monitored = [entry for entry in result.history if "generator/template_pitch_accuracy" in entry]
+    assert [entry["step"] for entry in monitored] == [1, 3, 5]          # pitch_monitor_every=2: steps 0, 2, 4 done
+    assert all(0.0 <= entry["generator/template_pitch_accuracy"] <= 1.0 for entry in monitored)
+    assert monitored[-1]["generator/template_pitch_accuracy_real"] > 0.5   # real notes C4-D4 are told apart
     tta = pipeline("text-to-audio", model=str(result.output_dir / "final"))
     audio = tta("D4", forward_params={"audio_length_in_s": 0.05})["audio"]
     assert audio.shape == (400,) and np.isfinite(audio).all()

@@ -44,6 +44,7 @@ from ...data import NoteDatasetConfig, as_torch, build_note_dataset
 from ...training import LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
 from .configuration_gansynth import GANSynthConfig
 from .modeling_gansynth import GANSynthDiscriminator, GANSynthGenerator, downsample2x, upsample2x
+from .monitoring_gansynth import PitchTemplates, magnitude_profile
 from .pipeline_gansynth import save_gansynth_folder
 from .spectral_gansynth import SpectrogramTransform
 
@@ -131,6 +132,9 @@ class GANSynthRecipe(TrainingRecipe):
             pitch: the classifier is fooled while a classifier trained on real notes alone hears the
             wrong note. False trains it on real notes only, so the generator must match real pitch
             cues to satisfy it.
+        pitch_monitor_every: every this many steps, log the pitch accuracy of two generated notes per
+            pitch at the current stage by nearest real template (:mod:`.monitoring_gansynth`), next to
+            the real notes' own accuracy at that stage; ``None`` turns it off.
         cache_dir: where rendered notes are cached.
     """
 
@@ -145,10 +149,15 @@ class GANSynthRecipe(TrainingRecipe):
         fade_steps: int = 2000,
         adam_betas: tuple[float, float] = (0.0, 0.99),
         classify_fakes: bool = True,
+        pitch_monitor_every: int | None = 250,
         cache_dir: str | None = "cache/datasets",
     ):
         self.config = GANSynthConfig(**(model or {}))
         self.classify_fakes = bool(classify_fakes)
+        if pitch_monitor_every is not None and (isinstance(pitch_monitor_every, bool) or pitch_monitor_every < 1):
+            raise ValueError(f"pitch_monitor_every must be a positive number of steps or None; got {pitch_monitor_every!r}")
+        self.pitch_monitor_every = pitch_monitor_every
+        self.templates: PitchTemplates | None = None
         self.schedule = ProgressiveSchedule(self.config.num_stages, stable_steps, fade_steps)
         self.data = {
             "sampling_rate": self.config.sampling_rate,
@@ -177,7 +186,20 @@ class GANSynthRecipe(TrainingRecipe):
         notes = notes.filter(lambda pitch: low <= pitch <= high, input_columns="pitch")
         if len(notes) == 0:
             raise ValueError(f"no rendered note has a pitch in the model's range {low}..{high}")
-        return as_torch(notes, sampling_rate=self.config.sampling_rate, columns=["audio", "pitch"])
+        notes = as_torch(notes, sampling_rate=self.config.sampling_rate, columns=["audio", "pitch"])
+        if self.pitch_monitor_every is not None:
+            self.templates = self.pitch_templates(notes)
+        return notes
+
+    @torch.no_grad()
+    def pitch_templates(self, notes: torch.utils.data.Dataset, batch_size: int = 64) -> PitchTemplates:
+        """Every note's top-stage magnitude profile, averaged per pitch (for the pitch monitor)."""
+        profiles, labels = [], []
+        for start in range(0, len(notes), batch_size):
+            batch = self.collate([notes[index] for index in range(start, min(len(notes), start + batch_size))])
+            profiles.append(magnitude_profile(batch["spectrogram"]))
+            labels.append(batch["pitch"] - self.config.pitch_min)
+        return PitchTemplates(torch.cat(profiles), torch.cat(labels), self.config.num_pitches)
 
     def collate_fn(self):
         return self.collate
@@ -203,7 +225,21 @@ class GANSynthRecipe(TrainingRecipe):
         else:
             fake = models.generator(latents=latents, pitch=pitch, stage=stage, alpha=alpha).spectrogram
             loss, logs = self.generator_loss(models, fake, labels, alpha)
+            if self.templates is not None and step % self.pitch_monitor_every == 0:
+                logs.update(self.monitor_pitch(models.unwrapped("generator"), step, stage, alpha))
         return LossOutput(loss, {**logs, **progress})
+
+    @torch.no_grad()
+    def monitor_pitch(self, generator: GANSynthGenerator, step: int, stage: int, alpha: float) -> dict[str, float]:
+        """Template pitch accuracy of two generated notes per pitch (latents from their own seed, so the
+        training's random stream is untouched) and of the real notes, at this stage."""
+        labels = torch.arange(self.config.num_pitches).repeat(2)
+        latents = torch.randn(len(labels), self.config.latent_size, generator=torch.Generator().manual_seed(step))
+        fake = generator(latents=latents.to(generator.device), pitch=(labels + self.config.pitch_min).to(generator.device),
+                         stage=stage, alpha=alpha).spectrogram
+        rows = fake.shape[2]
+        return {"template_pitch_accuracy": self.templates.accuracy(fake, labels),
+                "template_pitch_accuracy_real": self.templates.ceiling(rows)}
 
     def discriminator_loss(
         self, models: RecipeModules, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor, alpha: float
