@@ -160,7 +160,7 @@ def test_one_latent_at_different_pitches_gives_different_notes(models):
 def test_the_latent_is_projected_onto_the_sphere(models):
     generator, _ = models
     latent, pitch = torch.randn(1, 16), [60]
-    torch.testing.assert_close(generator.spectrogram(latent, pitch), generator.spectrogram(5.0 * latent, pitch))
+    torch.testing.assert_close(generator.spectrogram(latent, pitch), generator.spectrogram(5.0 * latent, pitch), atol=1e-4, rtol=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -236,3 +236,15 @@ def test_save_and_load_round_trip(tmp_path):
     spectrogram = torch.rand(2, 2, 32, 16)
     torch.testing.assert_close(GANSynthDiscriminator.from_pretrained(tmp_path / "d")(spectrogram).scores,
                                discriminator(spectrogram).scores)
+
+
+def test_the_pitch_weighs_as_much_as_the_latent_in_the_generator_input():
+    from hfsynth.models.gansynth import GANSynthConfig
+
+    model = GANSynthGenerator(tiny_config())
+    z = model.conditioning(torch.randn(3, model.config.latent_size), torch.tensor([60, 61, 62]))
+    latent, pitch = z[:, : model.config.latent_size], z[:, model.config.latent_size :]
+    torch.testing.assert_close(pitch.norm(dim=1), latent.norm(dim=1))
+    assert GANSynthConfig(pitch_scale=1.0).pitch_scale == 1.0           # the plain one-hot, if wanted
+    with pytest.raises(ValueError, match="pitch_scale"):
+        GANSynthConfig(pitch_scale=0.0)

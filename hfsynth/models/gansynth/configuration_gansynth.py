@@ -49,6 +49,11 @@ class GANSynthConfig(PretrainedConfig):
         pitch_min / pitch_max (`int`, 36 / 84): MIDI pitches the model is conditioned on, inclusive
             (C2-C6; paper: 24-84, 61 pitches). One-hot, concatenated with the latent.
         latent_size (`int`, 256): the random vector, normalised onto a sphere (paper: 256).
+        pitch_scale (`float`, sqrt(latent_size)): the value of the hot entry of the one-hot pitch. The
+            latent on the sphere has norm sqrt(latent_size); a plain one-hot (1.0) is then a 1/16
+            perturbation of the generator's input, and a CPU run's generator all but ignored it (its
+            output varied 10x less across pitches than across latents). The default puts both halves
+            of the input on an equal footing.
         pixel_norm (`bool`, True): normalise every generator feature vector to unit mean square
             (progressive GAN, Karras et al. 2018, as in GANSynth).
         equalized_learning_rate (`bool`, True): weights drawn from N(0, 1) and scaled by He's constant
@@ -82,6 +87,7 @@ class GANSynthConfig(PretrainedConfig):
         pitch_min: int = 36,
         pitch_max: int = 84,
         latent_size: int = 256,
+        pitch_scale: float | None = None,
         pixel_norm: bool = True,
         equalized_learning_rate: bool = True,
         minibatch_std_group_size: int = 4,
@@ -105,6 +111,7 @@ class GANSynthConfig(PretrainedConfig):
             raise ValueError(f"need 0 <= pitch_min <= pitch_max <= 127; got {pitch_min}, {pitch_max}")
         self.pitch_min, self.pitch_max = int(pitch_min), int(pitch_max)
         self.latent_size = check_positive_int(latent_size, "latent_size")
+        self.pitch_scale = math.sqrt(self.latent_size) if pitch_scale is None else _positive(pitch_scale, "pitch_scale")
         self.pixel_norm = bool(pixel_norm)
         self.equalized_learning_rate = bool(equalized_learning_rate)
         self.minibatch_std_group_size = check_positive_int(minibatch_std_group_size, "minibatch_std_group_size")
@@ -200,4 +207,10 @@ def _check_stages(stages: list[list[int]]) -> list[list[int]]:
 def _non_negative(value: float, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    return float(value)
+
+
+def _positive(value: float, name: str) -> float:
+    if _non_negative(value, name) == 0:
+        raise ValueError(f"{name} must be > 0; got {value!r}")
     return float(value)

@@ -361,13 +361,14 @@ class GANSynthGenerator(GANSynthPreTrainedModel):
         return out
 
     def conditioning(self, latents: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
-        """Latents projected onto the sphere, concatenated with one-hot pitches: (B, latent_size + num_pitches)."""
+        """Latents projected onto the sphere, concatenated with one-hot pitches scaled by ``config.pitch_scale``:
+        (B, latent_size + num_pitches)."""
         if latents.ndim != 2 or latents.shape[1] != self.config.latent_size:
             raise ValueError(f"latents must be (batch, {self.config.latent_size}); got {tuple(latents.shape)}")
         indices = self.pitch_indices(pitch)
         if indices.numel() != latents.shape[0]:
             raise ValueError(f"pass one pitch per latent: {indices.numel()} pitches for {latents.shape[0]} latents")
-        one_hot = F.one_hot(indices, self.config.num_pitches).to(self.dtype)
+        one_hot = F.one_hot(indices, self.config.num_pitches).to(self.dtype) * self.config.pitch_scale
         return torch.cat([pixel_norm(latents.to(self.dtype)), one_hot], dim=1)
 
     # ---------------------------------------------------------------------------- generation
