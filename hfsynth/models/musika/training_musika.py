@@ -12,8 +12,9 @@
    read from the dataset. A real sample is two chunks of consecutive latents; a fake one is the
    generator's window over the same span of a coordinate path (random anchors, so the window crosses
    an anchor shared by two chunks: the discriminator sees the seam). Hinge loss, projection
-   conditioning; each condition is dropped (marked "not given") with probability ``condition_dropout``
-   so prompts may leave it free. The export is the generator with its autoencoder: a text-to-audio folder.
+   conditioning plus an auxiliary head that reads tempo and density off the latents (learned on real
+   ones; the generator pays for a mismatch with what it was asked); each condition is dropped (marked
+   "not given") with probability ``condition_dropout`` so prompts may leave it free. The export is the generator with its autoencoder: a text-to-audio folder.
 """
 
 from __future__ import annotations
