@@ -15,26 +15,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safetensors.torch import load_file
-
 from _common import bench_parser, machine, parse_bench_args, write_report
-from hfsynth.models.separation import SeparationConfig, SeparationModel
+from hfsynth.models.separation import SeparationModel
 from hfsynth.models.separation.data_separation import StemGrouping, separation_splits
 from hfsynth.models.separation.evaluation_separation import SeparationScores, evaluate_separation
+from hfsynth.training import checkpoint_modules
 from hfsynth.training.train import load_run_config
 
 
-def model_from_checkpoint(directory: Path, model_args: dict, weights: str = "ema") -> SeparationModel:
-    """A checkpoint's EMA (or raw) weights in a model built from the run's model settings. The
-    average starts at the initial weights, so early checkpoints are better read with ``raw``."""
-    model = SeparationModel(SeparationConfig(**model_args))
-    ema = directory / "ema.safetensors"
-    state = load_file(str(ema if weights == "ema" and ema.is_file() else directory / "model.model.safetensors"))
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    trainable = {name for name, param in model.named_parameters() if param.requires_grad}
-    if unexpected or trainable & set(missing):
-        raise ValueError(f"checkpoint does not fit the model: missing {sorted(missing)}, unexpected {unexpected}")
-    return model.eval()
+def model_from_checkpoint(directory: Path, run_file: str, weights: str = "ema") -> SeparationModel:
+    """A checkpoint's EMA (or raw) weights in the run's model. The average starts at the initial
+    weights, so early checkpoints are better read with ``raw``; a run without EMA gives its raw weights."""
+    weights = weights if (directory / "ema.safetensors").is_file() else "raw"
+    return checkpoint_modules(directory, run_file, weights, names=["model"])[1]["model"].eval()
 
 
 def main() -> None:
@@ -53,7 +46,7 @@ def main() -> None:
     if args.model:
         model = SeparationModel.from_pretrained(args.model).eval()
     else:
-        model = model_from_checkpoint(Path(args.checkpoint), recipe_args.get("model", {}), args.weights)
+        model = model_from_checkpoint(Path(args.checkpoint), args.config, args.weights)
     _, holdout = separation_splits(
         recipe_args.get("data"), model.config.sampling_rate, recipe_args.get("holdout_fraction", 0.15),
         recipe_args.get("cache_dir", "cache/datasets"),

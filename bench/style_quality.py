@@ -22,26 +22,23 @@ from pathlib import Path
 import numpy as np
 import torch
 from _common import machine_line, write_report
-from safetensors.torch import load_file, load_model
 from transformers import AutoModel
 
 import hfsynth  # noqa: F401  (registers the models)
 from hfsynth.evaluation import chroma_correlation, log_mel_l1
 from hfsynth.models.style_transfer import StyleSpectrogram, StyleTransferPreTrainedModel
 from hfsynth.models.style_transfer.training_style_transfer import paired_splits
-from hfsynth.training.train import build_recipe, load_run_config
+from hfsynth.training import checkpoint_modules
+from hfsynth.training.train import load_run_config
 
 DEFAULT_RUN = Path(__file__).parents[1] / "configs" / "styletransfer_melganvc_small.yaml"
 
 
 def model_from_checkpoint(run_file: Path, checkpoint: Path, ema: bool = True) -> StyleTransferPreTrainedModel:
-    """The recipe's ``model`` module with a training checkpoint's weights (its EMA weights if ``ema``)."""
-    run = load_run_config(run_file)
-    model = build_recipe(run.recipe, run.recipe_args).modules()["model"]
-    load_model(model, str(checkpoint / "model.model.safetensors"))
-    if ema and (checkpoint / "ema.safetensors").exists():
-        model.load_state_dict(load_file(str(checkpoint / "ema.safetensors")), strict=False)
-    return model.eval()
+    """The recipe's ``model`` module with a training checkpoint's weights (its EMA weights if ``ema``
+    and the run kept them)."""
+    weights = "ema" if ema and (checkpoint / "ema.safetensors").exists() else "raw"
+    return checkpoint_modules(checkpoint, run_file, weights, names=["model"])[1]["model"].eval()
 
 
 def held_out_clips(run_file: Path, count: int, seconds: float) -> tuple[list[np.ndarray], list[np.ndarray], int]:

@@ -96,3 +96,16 @@ def test_a_recipe_whose_export_reads_the_data_gets_it_measured(run, tmp_path):
     run_file.write_text((run / "run.yaml").read_text().replace(RECIPE, "test_training_export:MeasuringRecipe"))
     folder = export_checkpoint(run / "checkpoints" / "step-00000006", tmp_path / "model", run_file=run_file)
     assert (folder / "measured.txt").read_text() == "64"
+
+
+def test_checkpoint_modules_gives_the_named_modules_with_the_chosen_weights(run):
+    from hfsynth.training import checkpoint_modules
+
+    checkpoint = run / "checkpoints" / "step-00000003"
+    _, raw = checkpoint_modules(checkpoint, weights="raw", names=["model"])
+    _, averaged = checkpoint_modules(checkpoint)
+    live, ema = load_file(str(checkpoint / "model.model.safetensors")), load_file(str(checkpoint / "ema.safetensors"))
+    assert set(raw) == set(averaged) == {"model"}
+    assert torch.equal(raw["model"].weight.detach(), live["weight"])
+    assert torch.equal(averaged["model"].weight.detach(), ema["weight"])
+    assert checkpoint_modules(checkpoint, names=[])[1] == {}

@@ -11,7 +11,7 @@ clipping, EMA, safetensors-only checkpoints and exact resume. Command line:
 from .checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
 from .config import TrainingConfig
 from .ema import ExponentialMovingAverage
-from .export import export_checkpoint
+from .export import checkpoint_modules, export_checkpoint
 from .recipe import ALL_MODULES, LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
 from .trainer import Trainer, TrainerCallback, TrainingResult
 
@@ -26,6 +26,7 @@ __all__ = [
     "TrainingConfig",
     "TrainingRecipe",
     "TrainingResult",
+    "checkpoint_modules",
     "export_checkpoint",
     "latest_checkpoint",
     "list_checkpoints",

@@ -45,6 +45,11 @@ class ExponentialMovingAverage:
         finally:
             self._copy_into(module, live)
 
+    def copy_to(self, module: nn.Module) -> nn.Module:
+        """Loads the averaged weights into ``module`` for good (e.g. a model rebuilt from a checkpoint)."""
+        self._copy_into(module, self.shadow)
+        return module
+
     def state_dict(self) -> dict[str, torch.Tensor]:
         return dict(self.shadow)
 

@@ -9,12 +9,15 @@ the EMA module, as the trainer's own export does) and ``recipe.export`` writes t
 
 from __future__ import annotations
 
-import contextlib
 import shutil
+from collections.abc import Collection
 from pathlib import Path
+
+from torch import nn
 
 from .checkpoint import STATE_FILE, load_module_weights, read_tensors
 from .ema import ExponentialMovingAverage
+from .recipe import TrainingRecipe
 from .train import RUN_FILE, build_recipe, load_run_config
 
 WEIGHTS = ("ema", "raw")
@@ -23,6 +26,42 @@ WEIGHTS = ("ema", "raw")
 def run_file_of(checkpoint: str | Path) -> Path:
     """``<output_dir>/run.yaml`` of ``<output_dir>/checkpoints/step-N``."""
     return Path(checkpoint).resolve().parent.parent / RUN_FILE
+
+
+def checkpoint_modules(
+    checkpoint: str | Path,
+    run_file: str | Path | None = None,
+    weights: str = "ema",
+    names: Collection[str] | None = None,
+) -> tuple[TrainingRecipe, dict[str, nn.Module]]:
+    """The run's recipe and its modules (``names``, default all) holding ``checkpoint``'s weights.
+
+    ``run_file`` defaults to the run's ``run.yaml``. ``weights``: ``"ema"`` gives the recipe's EMA
+    module the run's moving average (what ``final/`` holds; an error when the run kept none), ``"raw"``
+    the live weights everywhere. Weights that do not fit raise ``ValueError``.
+    """
+    checkpoint = Path(checkpoint)
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {WEIGHTS}; got {weights!r}")
+    if not (checkpoint / STATE_FILE).is_file():
+        raise ValueError(f"{checkpoint} is not a training checkpoint (no {STATE_FILE})")
+    run_file = Path(run_file) if run_file is not None else run_file_of(checkpoint)
+    if not run_file.is_file():
+        raise ValueError(f"no run file at {run_file}; pass the run's config (configs/<model>.yaml)")
+    ema_file = checkpoint / "ema.safetensors"
+    if weights == "ema" and not ema_file.is_file():
+        raise ValueError(f"{checkpoint} holds no moving average (the run had no ema_decay); use weights='raw'")
+
+    run = load_run_config(run_file)
+    recipe = build_recipe(run.recipe, run.recipe_args)
+    modules = {name: module for name, module in recipe.modules().items() if names is None or name in names}
+    for name, module in modules.items():
+        load_module_weights(module, checkpoint / f"model.{name}.safetensors")
+    if weights == "ema" and recipe.ema_module in modules:
+        average = ExponentialMovingAverage(modules[recipe.ema_module], decay=0.5)  # decay unused: loaded, not updated
+        average.load_state_dict(read_tensors(ema_file), num_updates=0)
+        average.copy_to(modules[recipe.ema_module])
+    return recipe, modules
 
 
 def export_checkpoint(
@@ -34,42 +73,20 @@ def export_checkpoint(
 ) -> Path:
     """Writes ``checkpoint``'s model to ``output_dir`` with the run's ``recipe.export``; returns the folder.
 
-    ``weights``: ``"ema"`` (the run's moving average, what ``final/`` holds; an error when the run
-    kept none) or ``"raw"`` (the live weights). The folder appears whole or not at all.
+    ``weights`` as for :func:`checkpoint_modules`. The folder appears whole or not at all.
     """
-    checkpoint, output_dir = Path(checkpoint), Path(output_dir)
-    if weights not in WEIGHTS:
-        raise ValueError(f"weights must be one of {WEIGHTS}; got {weights!r}")
-    if not (checkpoint / STATE_FILE).is_file():
-        raise ValueError(f"{checkpoint} is not a training checkpoint (no {STATE_FILE})")
-    run_file = Path(run_file) if run_file is not None else run_file_of(checkpoint)
-    if not run_file.is_file():
-        raise ValueError(f"no run file at {run_file}; pass the run's config (configs/<model>.yaml)")
+    output_dir = Path(output_dir)
     if output_dir.exists() and not overwrite:
         raise ValueError(f"{output_dir} already exists; choose a new folder or pass overwrite")
-
-    run = load_run_config(run_file)
-    recipe = build_recipe(run.recipe, run.recipe_args)
-    modules = recipe.modules()
+    recipe, modules = checkpoint_modules(checkpoint, run_file, weights)
     if recipe.export_reads_data:
         recipe.train_dataset()
-    for name, module in modules.items():
-        load_module_weights(module, checkpoint / f"model.{name}.safetensors")
-    averaged = contextlib.nullcontext()
-    if weights == "ema":
-        ema_file = checkpoint / "ema.safetensors"
-        if not ema_file.is_file():
-            raise ValueError(f"{checkpoint} holds no moving average (the run had no ema_decay); use weights='raw'")
-        average = ExponentialMovingAverage(modules[recipe.ema_module], decay=0.5)  # decay unused: loaded, not updated
-        average.load_state_dict(read_tensors(ema_file), num_updates=0)
-        averaged = average.swapped_in(modules[recipe.ema_module])
 
     staging = output_dir.with_name(f".tmp-{output_dir.name}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        with averaged:
-            recipe.export(staging, modules)
+        recipe.export(staging, modules)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
