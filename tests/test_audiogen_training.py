@@ -15,7 +15,7 @@ from hfsynth.models.audiogen.configuration_audiogen import codec_config
 from hfsynth.models.audiogen.data_audiogen import mix_at_snr
 from hfsynth.models.audiogen.training_audiogen import AudioGenRecipe
 from hfsynth.models.audiogen.training_codec import CodecRecipe
-from hfsynth.modules.encodec_training import TrainableEncodec
+from hfsynth.modules.encodec_training import TrainableEncodec, reset_encodec_weights
 from hfsynth.training import Trainer, TrainingConfig
 from hfsynth.training.train import build_recipe, load_run_config
 from test_audiogen_model import RATE, TINY_CODEC
@@ -91,6 +91,25 @@ def test_unused_codes_restart_from_the_batch():
     codebook.embed_avg[5] = 1e3
     codec(0.3 * torch.randn(4, RATE))
     assert codebook.embed[5].abs().max() < 1e2                        # restarted near the data
+
+
+def test_reset_weights_make_the_latents_follow_the_audio():
+    """Under transformers' initialisation (which misses weight-normed convolutions) the small codec's
+    latents hardly depend on the audio; after the reset they vary with it."""
+    config = codec_config({"num_filters": 16, "hidden_size": 64, "num_lstm_layers": 1})
+    audio = 0.02 * torch.randn(2, 1, 16000, generator=torch.Generator().manual_seed(0))
+
+    def relative_variation(codec: EncodecModel) -> float:
+        with torch.no_grad():
+            latents = codec.encoder(audio)
+        return (latents.std(dim=-1).mean() / latents.abs().mean()).item()
+
+    torch.manual_seed(0)
+    stock = EncodecModel(config)
+    reset = reset_encodec_weights(EncodecModel(config))
+    assert relative_variation(stock) < 0.1 < relative_variation(reset)
+    conv = reset.encoder.layers[0].conv
+    assert not conv.bias.any() and torch.allclose(conv.weight, conv.parametrizations.weight.original1)
 
 
 # ------------------------------------------------------------------------------ codec recipe

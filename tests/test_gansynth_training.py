@@ -131,3 +131,28 @@ def test_the_critic_classifies_fakes_only_when_asked(recipe):
     (with_fakes, logs), (real_only, _) = results[True], results[False]
     assert logs["aux_fake"] > 0
     assert with_fakes.item() - real_only.item() == pytest.approx(recipe.config.aux_pitch_weight * logs["aux_fake"], rel=1e-4)
+
+
+def test_the_projection_critic_scores_a_note_for_its_pitch(recipe):
+    """With ``pitch_projection`` the score adds the pitch's logit, so the same note scores differently
+    for different requested pitches, and the generator's adversarial term is that conditional score."""
+    from hfsynth.models.gansynth import GANSynthDiscriminator
+    from hfsynth.training.recipe import RecipeModules
+
+    critic = GANSynthDiscriminator(recipe.config)
+    models = RecipeModules({"discriminator": critic}, {"discriminator": critic})
+    rows, frames = recipe.config.stage_resolutions[-1]
+    fake, labels = torch.randn(4, 2, rows, frames), torch.tensor([0, 1, 2, 0])
+    out = critic(fake)
+    recipe.pitch_projection = True
+    try:
+        conditional = recipe.critic_score(out, labels)
+        other_pitch = recipe.critic_score(out, (labels + 1) % recipe.config.num_pitches)
+        _, logs = recipe.generator_loss(models, fake, labels, 1.0)
+    finally:
+        recipe.pitch_projection = False
+    expected = out.scores + out.pitch_logits[torch.arange(4), labels]
+    torch.testing.assert_close(conditional, expected)
+    assert not torch.allclose(conditional, other_pitch)
+    assert logs["adversarial"] == pytest.approx(-expected.mean().item(), rel=1e-5)
+    torch.testing.assert_close(recipe.critic_score(out, labels), out.scores)   # off: unconditional

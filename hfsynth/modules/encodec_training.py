@@ -8,16 +8,19 @@ and VQ-VAE-2 do:
 
 * each codebook entry is an exponential moving average (decay 0.99) of the encoder vectors
   assigned to it, with Laplace smoothing of the counts;
-* entries left unused (EMA count below ``dead_code_threshold``: fewer than one use per 100 steps
-  at the default) restart from a random vector of the batch, and an untouched codebook starts
-  from batch vectors;
+* entries used less than ``dead_code_threshold`` times per step (EMA count) restart from a random
+  vector of the batch at a count of exactly the threshold, so an entry the data does not take up
+  is restarted again at the next step (audiocraft's expiry; a restart granting a count of 1 would
+  shelter it for hundreds of steps, long enough for the encoder to drift away from every entry but
+  one, which then took all the vectors), and an untouched codebook starts from batch vectors;
 * a commitment loss ``||z - sg(q)||^2`` per quantizer pulls the encoder towards its codes;
 * straight-through gradients: the decoder's gradient reaches the encoder as if quantization
   were the identity.
 
 :class:`TrainableEncodec` adds exactly this around an unmodified ``EncodecModel``, writing into
 the model's own buffers, so the trained codec saves and loads as a plain ``EncodecModel`` and
-its stock ``encode``/``decode`` use the learnt codebooks. Nothing is copied from transformers:
+its stock ``encode``/``decode`` use the learnt codebooks. :func:`reset_encodec_weights` gives a
+new codec starting weights that transformers' initialisation fails to give its weight-normed layers. Nothing is copied from transformers:
 nearest-neighbour search is the codebook's own ``quantize``.
 """
 
@@ -53,11 +56,12 @@ class TrainableEncodec(nn.Module):
     Args:
         codec: the model to train; its codebook buffers are updated in place.
         decay: EMA decay of the codebook statistics (EnCodec's 0.99).
-        dead_code_threshold: EMA count (uses per step) under which an entry is restarted.
+        dead_code_threshold: EMA count (uses per step) under which an entry is restarted; about a
+            third of the average use (batch vectors / entries) keeps the whole codebook in use.
         epsilon: Laplace smoothing of the counts, so no entry divides by zero.
     """
 
-    def __init__(self, codec: EncodecModel, decay: float = 0.99, dead_code_threshold: float = 0.01,
+    def __init__(self, codec: EncodecModel, decay: float = 0.99, dead_code_threshold: float = 0.25,
                  epsilon: float = 1e-5):
         super().__init__()
         if not 0.0 < decay < 1.0:
@@ -117,12 +121,37 @@ class TrainableEncodec(nn.Module):
         codebook.cluster_size.lerp_(counts, 1 - self.decay)
         codebook.embed_avg.lerp_(sums, 1 - self.decay)
         dead = codebook.cluster_size < self.dead_code_threshold
-        if dead.any():
-            codebook.cluster_size[dead] = 1.0
-            codebook.embed_avg[dead] = _sample(vectors, int(dead.sum()))
+        if dead.any():  # restarted at the threshold: an entry the data does not use is restarted again next step
+            codebook.cluster_size[dead] = self.dead_code_threshold
+            codebook.embed_avg[dead] = _sample(vectors, int(dead.sum())) * self.dead_code_threshold
         total = codebook.cluster_size.sum()
         smoothed = (codebook.cluster_size + self.epsilon) / (total + codebook.codebook_size * self.epsilon) * total
         codebook.embed.copy_(codebook.embed_avg / smoothed[:, None])
+
+
+@torch.no_grad()
+def reset_encodec_weights(codec: EncodecModel) -> EncodecModel:
+    """Starting weights under which EnCodec's latents follow its input; returns ``codec``.
+
+    transformers' ``EncodecModel`` initialises its convolutions through ``module.weight``, which for a
+    weight-normed convolution is recomputed from its parametrization, so the call changes nothing
+    and PyTorch's default initialisation stays. That one shrinks the signal by about 40% per layer
+    while the biases keep their size: after the 15 layers of the small encoder, latents varied by
+    0.1% of their norm whatever the audio, every vector fell on one code and training never
+    recovered. Here every weight-normed (transposed) convolution gets unit-gain weights (normal,
+    std ``1/sqrt(fan_in)``) with the norm ``g`` matching them, and zero biases: the signal keeps its
+    size through the layers and the latents follow the audio (the LSTM keeps its own initialisation).
+    """
+    for module in codec.modules():
+        parametrizations = getattr(module, "parametrizations", None)
+        if not isinstance(module, (nn.Conv1d, nn.ConvTranspose1d)) or parametrizations is None:
+            continue
+        direction, norm = parametrizations.weight.original1, parametrizations.weight.original0
+        nn.init.kaiming_normal_(direction, nonlinearity="linear")
+        norm.copy_(torch.linalg.vector_norm(direction, dim=tuple(range(1, direction.ndim)), keepdim=True))
+        if module.bias is not None:
+            module.bias.zero_()
+    return codec
 
 
 def _sample(vectors: torch.Tensor, count: int) -> torch.Tensor:

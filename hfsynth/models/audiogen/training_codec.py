@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from transformers import EncodecModel
 
 from ...modules.adversarial_losses import discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss
-from ...modules.encodec_training import TrainableEncodec
+from ...modules.encodec_training import TrainableEncodec, reset_encodec_weights
 from ...modules.spectral_losses import multi_scale_stft_loss
 from ...modules.stft_discriminator import MultiScaleSTFTDiscriminator
 from ...training import LossOutput, OptimizerGroup, TrainingRecipe
@@ -64,7 +64,7 @@ class CodecRecipe(TrainingRecipe):
         discriminator: dict[str, Any] | None = None,
         loss_weights: dict[str, float] | None = None,
         codebook_decay: float = 0.99,
-        dead_code_threshold: float = 0.01,
+        dead_code_threshold: float = 0.25,
         discriminator_learning_rate: float | None = None,
         cache_dir: str | None = "cache/datasets",
     ):
@@ -76,7 +76,8 @@ class CodecRecipe(TrainingRecipe):
         self.segment_samples = max(1, round(segment_seconds * self.config.sampling_rate))
         self.dataset, self.data, self.cache_dir = dataset, dict(data or {}), cache_dir
         self.adversarial, self.discriminator_learning_rate = adversarial, discriminator_learning_rate
-        self._codec = TrainableEncodec(EncodecModel(self.config), codebook_decay, dead_code_threshold)
+        codec = reset_encodec_weights(EncodecModel(self.config))
+        self._codec = TrainableEncodec(codec, codebook_decay, dead_code_threshold)
         self._discriminator = MultiScaleSTFTDiscriminator(**(discriminator or {})) if adversarial else None
 
     def modules(self) -> dict[str, torch.nn.Module]:

@@ -7,6 +7,8 @@ Each optimizer step updates the discriminator, then the generator, on the same b
   drift penalty, AC-GAN pitch cross-entropy on both);
 * generator: ``-D(fake) + w * CE(fake)``.
 
+With ``pitch_projection`` every score ``D(x)`` becomes ``D(x) + logit_pitch(x)`` (a projection critic).
+
 Progressive growing follows the global step (:class:`ProgressiveSchedule`): stage 0 for
 ``stable_steps``, then for every further stage ``fade_steps`` of fade-in (alpha 0 -> 1) and
 ``stable_steps`` at full strength. Real spectrograms are average-pooled to the stage's resolution and,
@@ -43,7 +45,13 @@ import torch.nn.functional as F
 from ...data import NoteDatasetConfig, as_torch, build_note_dataset
 from ...training import LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
 from .configuration_gansynth import GANSynthConfig
-from .modeling_gansynth import GANSynthDiscriminator, GANSynthGenerator, downsample2x, upsample2x
+from .modeling_gansynth import (
+    GANSynthDiscriminator,
+    GANSynthDiscriminatorOutput,
+    GANSynthGenerator,
+    downsample2x,
+    upsample2x,
+)
 from .monitoring_gansynth import PitchTemplates, magnitude_profile
 from .pipeline_gansynth import save_gansynth_folder
 from .spectral_gansynth import SpectrogramTransform
@@ -132,6 +140,11 @@ class GANSynthRecipe(TrainingRecipe):
             pitch: the classifier is fooled while a classifier trained on real notes alone hears the
             wrong note. False trains it on real notes only, so the generator must match real pitch
             cues to satisfy it.
+        pitch_projection: make the critic's score conditional on the pitch (projection discriminator,
+            Miyato & Koyama 2018): score(x, pitch) = score(x) + logit_pitch(x), the classifier's row for
+            the pitch serving as the class embedding. A note at the wrong pitch is then unrealistic
+            for the critic, not just misclassified, so the generator cannot satisfy the pitch term
+            with cues the realism term ignores. Combine with ``aux_pitch_weight`` (0: projection only).
         pitch_monitor_every: every this many steps, log the pitch accuracy of two generated notes per
             pitch at the current stage by nearest real template (:mod:`.monitoring_gansynth`), next to
             the real notes' own accuracy at that stage; ``None`` turns it off.
@@ -149,11 +162,13 @@ class GANSynthRecipe(TrainingRecipe):
         fade_steps: int = 2000,
         adam_betas: tuple[float, float] = (0.0, 0.99),
         classify_fakes: bool = True,
+        pitch_projection: bool = False,
         pitch_monitor_every: int | None = 250,
         cache_dir: str | None = "cache/datasets",
     ):
         self.config = GANSynthConfig(**(model or {}))
         self.classify_fakes = bool(classify_fakes)
+        self.pitch_projection = bool(pitch_projection)
         if pitch_monitor_every is not None and (isinstance(pitch_monitor_every, bool) or pitch_monitor_every < 1):
             raise ValueError(f"pitch_monitor_every must be a positive number of steps or None; got {pitch_monitor_every!r}")
         self.pitch_monitor_every = pitch_monitor_every
@@ -241,6 +256,12 @@ class GANSynthRecipe(TrainingRecipe):
         return {"template_pitch_accuracy": self.templates.accuracy(fake, labels),
                 "template_pitch_accuracy_real": self.templates.ceiling(rows)}
 
+    def critic_score(self, out: GANSynthDiscriminatorOutput, labels: torch.Tensor) -> torch.Tensor:
+        """The critic's score (batch,): unconditional, or with the pitch's projection term added."""
+        if not self.pitch_projection:
+            return out.scores
+        return out.scores + out.pitch_logits.gather(1, labels[:, None]).squeeze(1)
+
     def discriminator_loss(
         self, models: RecipeModules, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor, alpha: float
     ) -> tuple[torch.Tensor, dict[str, float]]:
@@ -248,9 +269,10 @@ class GANSynthRecipe(TrainingRecipe):
         real_out = models.discriminator(real, alpha=alpha)
         fake_out = models.discriminator(fake, alpha=alpha)
         critic = models.unwrapped("discriminator")  # autograd.grad must not go through a DDP wrapper
-        penalty = gradient_penalty(lambda points: critic(points, alpha=alpha).scores, real, fake)
-        wasserstein = real_out.scores.mean() - fake_out.scores.mean()
-        drift = real_out.scores.pow(2).mean()
+        penalty = gradient_penalty(lambda points: self.critic_score(critic(points, alpha=alpha), labels), real, fake)
+        real_score, fake_score = self.critic_score(real_out, labels), self.critic_score(fake_out, labels)
+        wasserstein = real_score.mean() - fake_score.mean()
+        drift = real_score.pow(2).mean()
         aux_real = F.cross_entropy(real_out.pitch_logits, labels)
         aux_fake = F.cross_entropy(fake_out.pitch_logits, labels)
         classification = aux_real + aux_fake if self.classify_fakes else aux_real
@@ -265,7 +287,7 @@ class GANSynthRecipe(TrainingRecipe):
         self, models: RecipeModules, fake: torch.Tensor, labels: torch.Tensor, alpha: float
     ) -> tuple[torch.Tensor, dict[str, float]]:
         out = models.discriminator(fake, alpha=alpha)
-        adversarial = -out.scores.mean()
+        adversarial = -self.critic_score(out, labels).mean()
         aux = F.cross_entropy(out.pitch_logits, labels)
         loss = adversarial + self.config.aux_pitch_weight * aux
         return loss, {"adversarial": adversarial.item(), "aux_fake": aux.item()}
