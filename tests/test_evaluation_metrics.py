@@ -175,6 +175,7 @@ def test_si_snr_ignores_a_dc_offset_and_silence_gives_no_nan():
     silent = np.zeros(100, dtype=np.float32)
     assert sdr(silent, silent) == MAX_DB
     assert si_sdr(silent, np.ones(100)) == -MAX_DB
+    assert si_sdr(np.ones(100), silent) == -MAX_DB and si_snr(np.sin(np.arange(100.0)), silent) == -MAX_DB
 
 
 def test_multi_resolution_stft_distance_is_zero_for_identical_and_grows_with_noise():

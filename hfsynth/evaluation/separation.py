@@ -35,10 +35,13 @@ def sdr_kernel(reference: torch.Tensor, estimate: torch.Tensor) -> torch.Tensor:
 def si_sdr_kernel(reference: torch.Tensor, estimate: torch.Tensor) -> torch.Tensor:
     """Per-clip SI-SDR (B,) of two (B, samples) chunks (see :func:`si_sdr`)."""
     reference, estimate = reference.double(), estimate.double()
-    reference_energy = reference.square().sum(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
-    scale = (estimate * reference).sum(dim=1, keepdim=True) / reference_energy  # 0 for a silent reference
-    target = scale * reference
-    return _ratio_db(target.square().sum(dim=1), (estimate - target).square().sum(dim=1))
+    energy = reference.square().sum(dim=1, keepdim=True)
+    scale = (estimate * reference).sum(dim=1, keepdim=True) / energy.clamp_min(torch.finfo(torch.float64).tiny)
+    target = scale * reference                                                     # 0 for a silent reference
+    db = _ratio_db(target.square().sum(dim=1), (estimate - target).square().sum(dim=1))
+    # A silent estimate leaves target and error both 0; it recovered nothing of an audible reference.
+    missed = (estimate == 0).all(dim=1) & (energy[:, 0] > 0)
+    return torch.where(missed, torch.full_like(db, -MAX_DB), db)
 
 
 def _zero_mean(audio: torch.Tensor) -> torch.Tensor:
