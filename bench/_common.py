@@ -17,12 +17,15 @@ import torch
 from hfsynth.files import atomic_path
 
 
-def bench_parser(doc: str, quick_help: str | None = None) -> argparse.ArgumentParser:
-    """A parser with ``--threads`` (torch threads, default 2) and, given its help, ``--quick``."""
+def bench_parser(doc: str, quick_help: str | None = None, report: bool = False) -> argparse.ArgumentParser:
+    """A parser with ``--threads`` (torch threads, default 2), ``--quick`` given its help, and with
+    ``report``, ``--report FILE`` (the metrics as a model-card evaluation report, :func:`write_report`)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     if quick_help is not None:
         parser.add_argument("--quick", action="store_true", help=quick_help)
+    if report:
+        parser.add_argument("--report", help="write the numbers as a model-card evaluation report (JSON)")
     return parser
 
 

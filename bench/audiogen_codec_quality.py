@@ -53,12 +53,11 @@ def scores(reference: torch.Tensor, estimate: torch.Tensor) -> tuple[float, floa
 
 
 def main() -> None:
-    parser = bench_parser(__doc__)
+    parser = bench_parser(__doc__, report=True)
     parser.add_argument("--codec", required=True, help="an EncodecModel folder (a codec run's final/ or export)")
     parser.add_argument("--clips", type=int, default=22, help="clips per set")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--report", help="write the numbers as a model-card evaluation report (JSON)")
     args = parse_bench_args(parser)
     codec = EncodecModel.from_pretrained(args.codec).eval()
     rate = codec.config.sampling_rate

@@ -71,14 +71,13 @@ def real_notes_ceiling(classifier: ClassifierEvaluator, count_per_family: int, s
 
 
 def main() -> None:
-    parser = bench_parser(__doc__)
+    parser = bench_parser(__doc__, report=True)
     parser.add_argument("--model", required=True, help="an AudioGen folder (text-to-audio)")
     parser.add_argument("--classifier", default="pipelines/note-classifier")
     parser.add_argument("--per-family", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--batch-size", type=int, default=22)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--report", help="write the numbers as a model-card evaluation report (JSON)")
     args = parse_bench_args(parser)
     pipe = AudioGenPipeline.from_pretrained(args.model)
     rate = pipe.model.config.sampling_rate

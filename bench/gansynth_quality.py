@@ -65,7 +65,7 @@ def timbre_consistency(pipe: GANSynthPipeline, trials: int) -> tuple[float, floa
 
 
 def main() -> None:
-    parser = bench_parser(__doc__)
+    parser = bench_parser(__doc__, report=True)
     parser.add_argument("--model", required=True, help="a GANSynth folder")
     parser.add_argument("--config", default="configs/gansynth_small.yaml", help="its training config (for NDB)")
     parser.add_argument("--classifier", default="pipelines/note-classifier")
@@ -73,7 +73,6 @@ def main() -> None:
     parser.add_argument("--ndb-bins", type=int, default=20)
     parser.add_argument("--timbre-trials", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--report", help="write the numbers as a model-card evaluation report (JSON)")
     args = parse_bench_args(parser)
 
     pipe = GANSynthPipeline.from_pretrained(args.model)

@@ -50,14 +50,13 @@ def generated(pipe: MusikaPipeline, count: int, seconds: float, tempo: float | N
 
 
 def main() -> None:
-    parser = bench_parser(__doc__)
+    parser = bench_parser(__doc__, report=True)
     parser.add_argument("--autoencoder", help="a MusikaAutoencoder folder (default: the one inside --model)")
     parser.add_argument("--model", help="a Musika generator folder (text-to-audio)")
     parser.add_argument("--config", default=TRAINING_CONFIG, help="the autoencoder's training config")
     parser.add_argument("--clips", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--report", help="write the numbers as a model-card evaluation report (JSON)")
     args = parse_bench_args(parser)
     if not (args.autoencoder or args.model):
         parser.error("give --autoencoder and/or --model")

@@ -31,14 +31,13 @@ def model_from_checkpoint(directory: Path, run_file: str, weights: str = "ema") 
 
 
 def main() -> None:
-    parser = bench_parser(__doc__, quick_help="score only the first 20 held-out clips")
+    parser = bench_parser(__doc__, quick_help="score only the first 20 held-out clips", report=True)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="an exported separation folder")
     source.add_argument("--checkpoint", help="a training checkpoint directory (step-XXXXXXXX)")
     parser.add_argument("--weights", choices=("ema", "raw"), default="ema", help="which weights of a checkpoint")
     parser.add_argument("--config", default="configs/separation_small.yaml", help="the run file naming the data")
     parser.add_argument("--export", help="save the evaluated model here (save_pretrained)")
-    parser.add_argument("--report", help="write the numbers as a model-card evaluation report (JSON)")
     args = parse_bench_args(parser)
 
     run = load_run_config(args.config)
