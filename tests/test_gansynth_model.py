@@ -13,9 +13,11 @@ from hfsynth.models.gansynth.modeling_gansynth import (
     EqualizedConv2d,
     EqualizedLinear,
     fit_note_length,
+    harmonic_comb,
     minibatch_stddev,
     pixel_norm,
     release_envelope,
+    stage_rows,
 )
 from hfsynth.models.gansynth.spectral_gansynth import SpectrogramTransform
 
@@ -248,3 +250,36 @@ def test_the_pitch_weighs_as_much_as_the_latent_in_the_generator_input():
     assert GANSynthConfig(pitch_scale=1.0).pitch_scale == 1.0           # the plain one-hot, if wanted
     with pytest.raises(ValueError, match="pitch_scale"):
         GANSynthConfig(pitch_scale=0.0)
+
+
+# ------------------------------------------------------------------------------ harmonic comb
+def test_the_harmonic_comb_marks_the_harmonics_of_the_fundamental():
+    rows = torch.arange(64) * 31.25                                   # 31.25 Hz rows from 0 Hz
+    comb = harmonic_comb(torch.tensor([250.0, 500.0]), rows, torch.full((64,), 31.25))
+    assert comb.shape == (2, 1, 64, 1)
+    peaks = [torch.nonzero(comb[b, 0, :, 0] > 0.99).flatten().tolist() for b in range(2)]
+    assert peaks[0] == list(range(8, 64, 8)) and peaks[1] == list(range(16, 64, 16))  # k * f0 / 31.25
+    assert comb[0, 0, :7, 0].max() < 0.01 and comb[0, 0, 12, 0] < 0.01   # below f0, between harmonics
+
+
+def test_stage_rows_pool_the_top_rows_like_the_real_spectrograms():
+    centres, widths = stage_rows(torch.arange(8) * 10.0, 2)
+    assert centres.tolist() == [15.0, 55.0] and widths.tolist() == [40.0, 40.0]
+
+
+def test_harmonic_conditioning_feeds_the_comb_to_every_block_and_round_trips(tmp_path):
+    config = tiny_config(harmonic_conditioning=True)
+    generator = GANSynthGenerator(config).eval()
+    assert [block.conv1.weight.shape[1] for block in generator.blocks] == [17, 17, 9]   # channels + comb
+    latents = torch.randn(2, config.latent_size)
+    same_latents = latents[:1].expand(2, -1)
+    with torch.no_grad():
+        spectrogram = generator(latents=same_latents, pitch=torch.tensor([50, 70])).spectrogram
+        assert not torch.allclose(spectrogram[0], spectrogram[1])
+        generator.save_pretrained(tmp_path / "g")
+        reloaded = GANSynthGenerator.from_pretrained(tmp_path / "g").eval()
+        torch.testing.assert_close(reloaded(latents=latents, pitch=torch.tensor([50, 70])).spectrogram,
+                                   generator(latents=latents, pitch=torch.tensor([50, 70])).spectrogram)
+    plain = GANSynthGenerator(tiny_config())
+    assert plain.comb_at(1, torch.tensor([60])) is None
+    assert [block.conv1.weight.shape[1] for block in plain.blocks] == [16, 16, 8]       # unchanged without it

@@ -70,6 +70,12 @@ class GANSynthConfig(PretrainedConfig):
         aux_pitch_weight (`float`, 10): weight of the auxiliary pitch classification (AC-GAN) loss, for
             the discriminator on real and generated notes and for the generator on its own notes
             (10 in GANSynth's training setup).
+        harmonic_conditioning (`bool`, False): an addition to the paper. Every generator block after
+            the first also reads a "harmonic comb" of the requested pitch: one extra input channel,
+            1 on the rows at a harmonic of its fundamental, 0 between (``harmonic_comb``). The paper's
+            generator sees the pitch only as a one-hot at its input and must learn to place every
+            harmonic on its frequency rows through the upsampling convolutions, which took it
+            hundreds of thousands of notes per stage; with the comb, placing them is local.
     """
 
     model_type = "hfsynth_gansynth"
@@ -96,6 +102,7 @@ class GANSynthConfig(PretrainedConfig):
         gradient_penalty_weight: float = 10.0,
         drift_penalty_weight: float = 0.001,
         aux_pitch_weight: float = 10.0,
+        harmonic_conditioning: bool = False,
         **kwargs,
     ):
         if representation not in REPRESENTATIONS:
@@ -122,6 +129,7 @@ class GANSynthConfig(PretrainedConfig):
         self.gradient_penalty_weight = _non_negative(gradient_penalty_weight, "gradient_penalty_weight")
         self.drift_penalty_weight = _non_negative(drift_penalty_weight, "drift_penalty_weight")
         self.aux_pitch_weight = _non_negative(aux_pitch_weight, "aux_pitch_weight")
+        self.harmonic_conditioning = bool(harmonic_conditioning)
         self._check_consistency()
         super().__init__(**kwargs)
 

@@ -193,18 +193,47 @@ class GeneratorInput(nn.Module):
 
 
 class GeneratorBlock(nn.Module):
-    """(B, C_in, H, W) -> upsample -> two 3x3 convolutions -> (B, C_out, 2H, 2W)."""
+    """(B, C_in, H, W) -> upsample -> two 3x3 convolutions -> (B, C_out, 2H, 2W).
+
+    With ``config.harmonic_conditioning`` the first convolution also reads the harmonic comb of the
+    requested pitch at the new resolution, (B, 1, 2H, 1), repeated over the frames.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, config: GANSynthConfig):
         super().__init__()
         eq = config.equalized_learning_rate
-        self.conv1 = EqualizedConv2d(in_channels, out_channels, 3, equalized=eq)
+        comb_channels = 1 if config.harmonic_conditioning else 0
+        self.conv1 = EqualizedConv2d(in_channels + comb_channels, out_channels, 3, equalized=eq)
         self.conv2 = EqualizedConv2d(out_channels, out_channels, 3, equalized=eq)
         self.norm = PixelNorm() if config.pixel_norm else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.norm(leaky_relu(self.conv1(upsample2x(x))))
+    def forward(self, x: torch.Tensor, comb: torch.Tensor | None = None) -> torch.Tensor:
+        x = upsample2x(x)
+        if comb is not None:
+            x = torch.cat([x, comb.to(x.dtype).expand(-1, -1, -1, x.shape[-1])], dim=1)
+        x = self.norm(leaky_relu(self.conv1(x)))
         return self.norm(leaky_relu(self.conv2(x)))
+
+
+def harmonic_comb(fundamental_hz: torch.Tensor, row_hz: torch.Tensor, row_width_hz: torch.Tensor) -> torch.Tensor:
+    """(B,) fundamentals and (rows,) row frequencies and widths -> (B, 1, rows, 1) in [0, 1].
+
+    A Gaussian bump (std half the row's width) around every harmonic k * f0, k >= 1: ~1 on the rows
+    holding a harmonic, ~0 between harmonics and below the fundamental. Rows wider than f0 (the
+    coarse stages) hold a harmonic each, so there the comb only marks where the fundamental lies.
+    """
+    fundamental = fundamental_hz[:, None]
+    nearest = (row_hz / fundamental).round().clamp_min(1.0) * fundamental          # (B, rows)
+    distance = (row_hz - nearest) / (0.5 * row_width_hz)
+    return torch.exp(-0.5 * distance.square())[:, None, :, None]
+
+
+def stage_rows(row_hz: torch.Tensor, rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Top-stage row frequencies (R,) -> a stage's (rows,) centre frequencies and widths: each stage
+    row average-pools R / rows top rows, as ``real_at_stage`` pools the real spectrograms."""
+    top_width = torch.gradient(row_hz)[0].abs()
+    groups = row_hz.shape[0] // rows
+    return row_hz.reshape(rows, groups).mean(dim=1), top_width.reshape(rows, groups).sum(dim=1)
 
 
 class ToSpectrogram(nn.Module):
@@ -305,6 +334,7 @@ class GANSynthGenerator(GANSynthPreTrainedModel):
         self.blocks = nn.ModuleList(GeneratorBlock(c_in, c_out, config) for c_in, c_out in zip(channels, channels[1:]))
         self.to_spectrogram = nn.ModuleList(ToSpectrogram(c, config) for c in channels)
         self.transform = SpectrogramTransform(config)  # no weights: follows the config
+        self._stage_rows: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}  # comb_at's, computed on first use
         self.post_init()
 
     # ---------------------------------------------------------------------------- training
@@ -352,13 +382,25 @@ class GANSynthGenerator(GANSynthPreTrainedModel):
         z = self.conditioning(latents, pitch)                                  # (B, latent + pitches)
         x = self.input(z)                                                      # (B, C0, rows0, frames0)
         previous = x
-        for block in self.blocks[:stage]:
-            previous, x = x, block(x)                                          # (B, C_k, 2H, 2W)
+        for index, block in enumerate(self.blocks[:stage]):
+            previous, x = x, block(x, self.comb_at(index + 1, pitch))         # (B, C_k, 2H, 2W)
         out = self.to_spectrogram[stage](x)                                    # (B, 2, rows_k, frames_k)
         if stage > 0 and alpha < 1.0:
             lower = upsample2x(self.to_spectrogram[stage - 1](previous))
             out = torch.lerp(lower, out, alpha)
         return out
+
+    def comb_at(self, stage: int, pitch: torch.Tensor) -> torch.Tensor | None:
+        """The harmonic comb of (batch,) MIDI pitches at ``stage``'s rows, (B, 1, rows, 1); ``None``
+        without ``config.harmonic_conditioning``."""
+        if not self.config.harmonic_conditioning:
+            return None
+        if stage not in self._stage_rows:  # not buffers: from_pretrained leaves unsaved buffers unset
+            rows = self.config.stage_resolutions[stage][0]
+            self._stage_rows[stage] = stage_rows(self.transform.row_frequencies(), rows)
+        centres, widths = (rows.to(self.device) for rows in self._stage_rows[stage])
+        fundamental = 440.0 * 2.0 ** ((torch.as_tensor(pitch, device=self.device).reshape(-1).float() - 69.0) / 12.0)
+        return harmonic_comb(fundamental, centres, widths)
 
     def conditioning(self, latents: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
         """Latents projected onto the sphere, concatenated with one-hot pitches scaled by ``config.pitch_scale``:

@@ -19,7 +19,13 @@ import math
 
 import torch
 
-from ...audio.phase import audio_from_mag_if, audio_from_mel_if, mag_if_from_audio, mel_if_from_audio
+from ...audio.phase import (
+    audio_from_mag_if,
+    audio_from_mel_if,
+    mag_if_from_audio,
+    mel_if_from_audio,
+    mel_warp_matrices,
+)
 from ...audio.validation import check_audio_tensor
 from .configuration_gansynth import GANSynthConfig
 
@@ -64,6 +70,15 @@ class SpectrogramTransform:
             log_magnitude, if_ = log_magnitude[..., :-1, :], if_[..., :-1, :]
         channels = [self.normalize_log_magnitude(log_magnitude), if_]
         return torch.stack([channel[..., : self.frames] for channel in channels], dim=-3)  # (..., 2, rows, frames)
+
+    def row_frequencies(self) -> torch.Tensor:
+        """(rows,) the frequency in Hz each top-stage row stands for: its STFT bin, or for "mel_if" the
+        mean frequency of the bins its mel band gathers."""
+        bins = torch.arange(self.n_fft // 2 + 1, dtype=torch.float64) * self.config.sampling_rate / self.n_fft
+        if self.config.representation != "mel_if":
+            return bins[: self.rows].float()
+        warp, _ = mel_warp_matrices(self.config.sampling_rate, self.n_fft, self.rows, dtype=torch.float64)
+        return ((warp @ bins) / warp.sum(dim=1).clamp_min(1e-12)).float()
 
     # ----------------------------------------------------------------------------- synthesis
     def decode(self, spectrogram: torch.Tensor) -> torch.Tensor:
