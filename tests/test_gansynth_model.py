@@ -283,3 +283,20 @@ def test_harmonic_conditioning_feeds_the_comb_to_every_block_and_round_trips(tmp
     plain = GANSynthGenerator(tiny_config())
     assert plain.comb_at(1, torch.tensor([60])) is None
     assert [block.conv1.weight.shape[1] for block in plain.blocks] == [16, 16, 8]       # unchanged without it
+
+
+def test_with_harmonic_conditioning_the_critic_judges_a_note_for_its_pitch():
+    config = tiny_config(harmonic_conditioning=True)
+    critic = GANSynthDiscriminator(config).eval()
+    rows, frames = config.stage_resolutions[-1]
+    notes = torch.randn(2, 2, rows, frames)
+    with torch.no_grad():
+        as_asked = critic(notes, pitch=torch.tensor([50, 70])).scores
+        other = critic(notes, pitch=torch.tensor([70, 50])).scores
+        faded = critic(notes[:, :, : rows // 2, : frames // 2], alpha=0.5, pitch=torch.tensor([50, 70])).scores
+    assert not torch.allclose(as_asked, other) and torch.isfinite(faded).all()
+    with pytest.raises(ValueError, match="needs the requested pitch"):
+        critic(notes)
+    plain = GANSynthDiscriminator(tiny_config()).eval()
+    with torch.no_grad():                                             # without the flag, the pitch is not read
+        torch.testing.assert_close(plain(notes, pitch=torch.tensor([50, 70])).scores, plain(notes).scores)

@@ -70,12 +70,13 @@ class GANSynthConfig(PretrainedConfig):
         aux_pitch_weight (`float`, 10): weight of the auxiliary pitch classification (AC-GAN) loss, for
             the discriminator on real and generated notes and for the generator on its own notes
             (10 in GANSynth's training setup).
-        harmonic_conditioning (`bool`, False): an addition to the paper. Every generator block after
-            the first also reads a "harmonic comb" of the requested pitch: one extra input channel,
-            1 on the rows at a harmonic of its fundamental, 0 between (``harmonic_comb``). The paper's
-            generator sees the pitch only as a one-hot at its input and must learn to place every
-            harmonic on its frequency rows through the upsampling convolutions, which took it
-            hundreds of thousands of notes per stage; with the comb, placing them is local.
+        harmonic_conditioning (`bool`, False): an addition to the paper. A "harmonic comb" of the
+            requested pitch (``harmonic_comb``: 1 on the rows at a harmonic of its fundamental, 0
+            between) is an extra input channel of every generator block after the first and of the
+            critic, next to the spectrogram. The paper's generator sees the pitch only as a one-hot
+            at its input and must learn to place every harmonic on its rows through the upsampling
+            convolutions, and its critic judges realism whatever the pitch; with the comb, placing
+            the harmonics is local for one and checking them is local for the other.
     """
 
     model_type = "hfsynth_gansynth"

@@ -248,11 +248,13 @@ class ToSpectrogram(nn.Module):
 
 
 class FromSpectrogram(nn.Module):
-    """Spectrogram (B, 2, H, W) -> features (B, C, H, W): a 1x1 convolution."""
+    """Spectrogram (B, 2, H, W) -> features (B, C, H, W): a 1x1 convolution. With
+    ``config.harmonic_conditioning`` the input has a third channel: the requested pitch's comb."""
 
     def __init__(self, channels: int, config: GANSynthConfig):
         super().__init__()
-        self.conv = EqualizedConv2d(2, channels, 1, equalized=config.equalized_learning_rate)
+        inputs = 3 if config.harmonic_conditioning else 2
+        self.conv = EqualizedConv2d(inputs, channels, 1, equalized=config.equalized_learning_rate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return leaky_relu(self.conv(x))
@@ -302,6 +304,21 @@ class GANSynthPreTrainedModel(HFSynthPreTrainedModel):
         if isinstance(module, ScaledWeightLayer):
             module.reset_parameters()
 
+    def comb_at(self, stage: int, pitch: torch.Tensor | list[int]) -> torch.Tensor | None:
+        """The harmonic comb of (batch,) MIDI pitches at ``stage``'s rows, (B, 1, rows, 1); ``None``
+        without ``config.harmonic_conditioning``."""
+        if not self.config.harmonic_conditioning:
+            return None
+        if pitch is None:
+            raise ValueError("with harmonic_conditioning the critic needs the requested pitch of every note")
+        cache = self.__dict__.setdefault("_stage_rows", {})  # not buffers: from_pretrained leaves unsaved ones unset
+        if stage not in cache:
+            rows = self.config.stage_resolutions[stage][0]
+            cache[stage] = stage_rows(SpectrogramTransform(self.config).row_frequencies(), rows)
+        centres, widths = (rows.to(self.device) for rows in cache[stage])
+        midi = torch.as_tensor(pitch, device=self.device).reshape(-1).float()
+        return harmonic_comb(440.0 * 2.0 ** ((midi - 69.0) / 12.0), centres, widths)
+
     def check_stage(self, stage: int | None, alpha: float) -> tuple[int, float]:
         """``stage`` (default: the top one) and ``alpha`` checked: 0 <= stage < num_stages, 0 <= alpha <= 1."""
         top = self.config.num_stages - 1
@@ -334,7 +351,6 @@ class GANSynthGenerator(GANSynthPreTrainedModel):
         self.blocks = nn.ModuleList(GeneratorBlock(c_in, c_out, config) for c_in, c_out in zip(channels, channels[1:]))
         self.to_spectrogram = nn.ModuleList(ToSpectrogram(c, config) for c in channels)
         self.transform = SpectrogramTransform(config)  # no weights: follows the config
-        self._stage_rows: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}  # comb_at's, computed on first use
         self.post_init()
 
     # ---------------------------------------------------------------------------- training
@@ -389,18 +405,6 @@ class GANSynthGenerator(GANSynthPreTrainedModel):
             lower = upsample2x(self.to_spectrogram[stage - 1](previous))
             out = torch.lerp(lower, out, alpha)
         return out
-
-    def comb_at(self, stage: int, pitch: torch.Tensor) -> torch.Tensor | None:
-        """The harmonic comb of (batch,) MIDI pitches at ``stage``'s rows, (B, 1, rows, 1); ``None``
-        without ``config.harmonic_conditioning``."""
-        if not self.config.harmonic_conditioning:
-            return None
-        if stage not in self._stage_rows:  # not buffers: from_pretrained leaves unsaved buffers unset
-            rows = self.config.stage_resolutions[stage][0]
-            self._stage_rows[stage] = stage_rows(self.transform.row_frequencies(), rows)
-        centres, widths = (rows.to(self.device) for rows in self._stage_rows[stage])
-        fundamental = 440.0 * 2.0 ** ((torch.as_tensor(pitch, device=self.device).reshape(-1).float() - 69.0) / 12.0)
-        return harmonic_comb(fundamental, centres, widths)
 
     def conditioning(self, latents: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
         """Latents projected onto the sphere, concatenated with one-hot pitches scaled by ``config.pitch_scale``:
@@ -475,22 +479,33 @@ class GANSynthDiscriminator(GANSynthPreTrainedModel):
         self.head = DiscriminatorHead(config)
         self.post_init()
 
-    def forward(self, spectrogram: torch.Tensor, alpha: float = 1.0) -> GANSynthDiscriminatorOutput:
+    def forward(
+        self, spectrogram: torch.Tensor, alpha: float = 1.0, pitch: torch.Tensor | None = None
+    ) -> GANSynthDiscriminatorOutput:
         """(batch, 2, rows_k, frames_k) at any stage k -> scores and pitch logits.
 
         alpha 0 reads the input through stage k-1's layers (average-pooled 2x); alpha 1 through stage k's.
+        ``pitch`` (batch,) MIDI: the requested pitches, read (as combs next to the spectrogram) only
+        with ``config.harmonic_conditioning``, which then makes the critic judge a note for its pitch.
         """
         stage, alpha = self.check_stage(self.stage_of(spectrogram), alpha)
-        x = self.from_spectrogram[stage](spectrogram)                          # (B, C_k, rows_k, frames_k)
+        x = self.from_spectrogram[stage](self.with_comb(spectrogram, stage, pitch))  # (B, C_k, rows_k, frames_k)
         if stage > 0:
             x = self.blocks[stage - 1](x)                                      # (B, C_k-1, rows_k / 2, frames_k / 2)
             if alpha < 1.0:
-                lower = self.from_spectrogram[stage - 1](downsample2x(spectrogram))
+                lower = self.from_spectrogram[stage - 1](self.with_comb(downsample2x(spectrogram), stage - 1, pitch))
                 x = torch.lerp(lower, x, alpha)
             for block in reversed(self.blocks[: stage - 1]):
                 x = block(x)                                                   # down to (B, C0, rows0, frames0)
         scores, pitch_logits = self.head(x)
         return GANSynthDiscriminatorOutput(scores=scores, pitch_logits=pitch_logits)
+
+    def with_comb(self, spectrogram: torch.Tensor, stage: int, pitch: torch.Tensor | None) -> torch.Tensor:
+        """(B, 2, H, W) -> (B, 3, H, W) with the pitch's comb as a third channel, when the config asks for it."""
+        comb = self.comb_at(stage, pitch)
+        if comb is None:
+            return spectrogram
+        return torch.cat([spectrogram, comb.to(spectrogram.dtype).expand(-1, -1, -1, spectrogram.shape[-1])], dim=1)
 
     def stage_of(self, spectrogram: torch.Tensor) -> int:
         """The stage whose resolution ``spectrogram`` (batch, 2, rows, frames) has."""

@@ -266,10 +266,13 @@ class GANSynthRecipe(TrainingRecipe):
         self, models: RecipeModules, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor, alpha: float
     ) -> tuple[torch.Tensor, dict[str, float]]:
         config = self.config
-        real_out = models.discriminator(real, alpha=alpha)
-        fake_out = models.discriminator(fake, alpha=alpha)
+        pitch = labels + config.pitch_min
+        real_out = models.discriminator(real, alpha=alpha, pitch=pitch)
+        fake_out = models.discriminator(fake, alpha=alpha, pitch=pitch)
         critic = models.unwrapped("discriminator")  # autograd.grad must not go through a DDP wrapper
-        penalty = gradient_penalty(lambda points: self.critic_score(critic(points, alpha=alpha), labels), real, fake)
+        penalty = gradient_penalty(
+            lambda points: self.critic_score(critic(points, alpha=alpha, pitch=pitch), labels), real, fake
+        )
         real_score, fake_score = self.critic_score(real_out, labels), self.critic_score(fake_out, labels)
         wasserstein = real_score.mean() - fake_score.mean()
         drift = real_score.pow(2).mean()
@@ -286,7 +289,7 @@ class GANSynthRecipe(TrainingRecipe):
     def generator_loss(
         self, models: RecipeModules, fake: torch.Tensor, labels: torch.Tensor, alpha: float
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        out = models.discriminator(fake, alpha=alpha)
+        out = models.discriminator(fake, alpha=alpha, pitch=labels + self.config.pitch_min)
         adversarial = -self.critic_score(out, labels).mean()
         aux = F.cross_entropy(out.pitch_logits, labels)
         loss = adversarial + self.config.aux_pitch_weight * aux
