@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
+import torch
 
-from hfsynth.audio.pitch import find_pitch
+from hfsynth.audio.pitch import find_pitch, midi_to_hz
 from hfsynth.data.captions import (
     FAMILY_WORDS,
     family_words,
@@ -67,3 +69,9 @@ def test_music_captions():
     listed = music_caption([0, 32], bpm=100, mean_pitch=40, level_db=-25)
     assert find_family(listed) in ("keyboard", "bass") and "bass" in listed and "low" in listed
     assert find_pitch(listed) is None  # a bpm number is never read as a pitch
+
+
+def test_midi_to_hz_takes_numbers_arrays_and_tensors():
+    assert midi_to_hz(69) == 440.0 and np.allclose(midi_to_hz(np.array([57, 81])), [220.0, 880.0])
+    hz = midi_to_hz(torch.tensor([57, 69]))
+    assert isinstance(hz, torch.Tensor) and torch.allclose(hz, torch.tensor([220.0, 440.0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import torch
 
 _PITCH_CLASSES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -28,7 +29,10 @@ def midi_to_note(midi: int) -> str:
     return f"{_NAMES[int(midi) % 12]}{int(midi) // 12 - 1}"
 
 
-def midi_to_hz(midi: float | np.ndarray) -> float | np.ndarray:
+def midi_to_hz(midi: float | np.ndarray | torch.Tensor) -> float | np.ndarray | torch.Tensor:
+    """MIDI numbers -> Hz; a tensor stays a (floating-point) tensor on its device."""
+    if isinstance(midi, torch.Tensor):
+        return 440.0 * 2.0 ** ((midi.float() - 69.0) / 12.0)
     return 440.0 * 2.0 ** ((np.asarray(midi, dtype=np.float64) - 69.0) / 12.0)
 
 

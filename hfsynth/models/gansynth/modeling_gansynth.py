@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers.utils import ModelOutput
 
+from ...audio.pitch import midi_to_hz
 from ...audio.validation import check_finite_number, check_positive_seconds
 from ...pipelines.contract import finalize_audio
 from ..modeling_utils import HFSynthPreTrainedModel
@@ -316,8 +317,7 @@ class GANSynthPreTrainedModel(HFSynthPreTrainedModel):
             rows = self.config.stage_resolutions[stage][0]
             cache[stage] = stage_rows(SpectrogramTransform(self.config).row_frequencies(), rows)
         centres, widths = (rows.to(self.device) for rows in cache[stage])
-        midi = torch.as_tensor(pitch, device=self.device).reshape(-1).float()
-        return harmonic_comb(440.0 * 2.0 ** ((midi - 69.0) / 12.0), centres, widths)
+        return harmonic_comb(midi_to_hz(torch.as_tensor(pitch, device=self.device).reshape(-1)), centres, widths)
 
     def check_stage(self, stage: int | None, alpha: float) -> tuple[int, float]:
         """``stage`` (default: the top one) and ``alpha`` checked: 0 <= stage < num_stages, 0 <= alpha <= 1."""
