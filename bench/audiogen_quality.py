@@ -62,7 +62,8 @@ def median_pitch(clips: list[np.ndarray], sampling_rate: int) -> np.ndarray:
 def real_notes_ceiling(classifier: ClassifierEvaluator, count_per_family: int, seconds: float) -> float:
     """Family accuracy of the classifier on training notes (the programs AudioGen learnt), C3-C5."""
     config = NoteDatasetConfig(programs=DEFAULT_PROGRAMS, pitches=(48, 72), velocities=(75,),
-                               duration_in_s=(0.75 * seconds, seconds), max_examples=count_per_family * 11)
+                               duration_in_s=(0.75 * seconds, seconds),
+                               max_examples=count_per_family * len(DEFAULT_PROGRAMS))
     columns = ["audio", "instrument_family"]
     notes = as_torch(build_note_dataset(config, cache_dir=None), config.sampling_rate, columns=columns)
     clips = [notes[index]["audio"].numpy() for index in range(len(notes))]
