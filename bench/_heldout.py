@@ -1,4 +1,5 @@
-"""Held-out music for benchmarks: Bach chorales that a training config never rendered.
+"""Held-out audio for benchmarks: notes of General MIDI programs no note model trained on, and Bach
+chorales that a training config never rendered.
 
 Scripts run as ``python bench/<name>.py``, so this module is imported as ``_heldout``.
 """
@@ -11,7 +12,7 @@ import numpy as np
 import torch
 import yaml
 
-from hfsynth.data import as_torch, build_music_dataset
+from hfsynth.data import NoteDatasetConfig, as_torch, build_music_dataset, build_note_dataset
 from hfsynth.data.music import MusicDatasetConfig
 from hfsynth.data.scores import resolve_sources
 
@@ -44,3 +45,17 @@ def held_out_clips(config_path: str | Path, count: int, seconds: float, sampling
         dataset = as_torch(build_music_dataset(config, cache_dir=None), sampling_rate, columns=["mixture"])
         clips.append(dataset[0]["mixture"])
     return torch.stack(clips)
+
+
+#: One neighbour of each program in hfsynth.data.notes.DEFAULT_PROGRAMS (what the note models train on), same family.
+HELD_OUT_PROGRAMS = (34, 57, 72, 25, 1, 12, 19, 66, 41, 81, 53)
+
+
+def held_out_notes(count: int, seconds: float, sampling_rate: int, seed: int) -> tuple[torch.Tensor, list[int]]:
+    """(count, samples) notes and their instrument families."""
+    config = NoteDatasetConfig(programs=HELD_OUT_PROGRAMS, pitches=(36, 84), velocities=(75,),
+                               duration_in_s=(0.75 * seconds, seconds), max_examples=count,
+                               sampling_rate=sampling_rate, seed=seed)
+    notes = as_torch(build_note_dataset(config, cache_dir=None), sampling_rate, columns=["audio", "instrument_family"])
+    rows = [notes[index] for index in range(len(notes))]
+    return torch.stack([row["audio"] for row in rows]), [int(row["instrument_family"]) for row in rows]

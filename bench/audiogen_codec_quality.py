@@ -12,6 +12,10 @@ For each: SI-SNR (dB; phase-sensitive) and the multi-resolution STFT distance (l
 of the codec's reconstruction, next to two references on the same clips: 8-bit mu-law (a
 256-level quantiser, 128 kbps at 16 kHz, far above the codec's 1.8 kbps) and silence (the distance
 of predicting nothing).
+
+On the notes, also the note classifier's family accuracy (``pipelines/note-classifier``) for
+each system: what the codec keeps of an instrument's timbre. It bounds AudioGen's family check,
+which classifies audio that went through this codec's decoder.
 """
 
 from __future__ import annotations
@@ -19,26 +23,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 from _common import bench_parser, machine_line, parse_bench_args, write_report
-from _heldout import held_out_clips
+from _heldout import held_out_clips, held_out_notes
 from transformers import EncodecModel
 
 from hfsynth.audio.mulaw import mulaw_decode, mulaw_encode
-from hfsynth.data import NoteDatasetConfig, as_torch, build_note_dataset
-from hfsynth.evaluation import multi_resolution_stft_distance, si_snr
+from hfsynth.evaluation import ClassifierEvaluator, multi_resolution_stft_distance, si_snr
 
 TRAINING_CONFIG = "configs/audiogen_codec_tiny.yaml"
-#: One neighbour of each program in hfsynth.data.notes.DEFAULT_PROGRAMS, same family.
-HELD_OUT_PROGRAMS = (34, 57, 72, 25, 1, 12, 19, 66, 41, 81, 53)
-
-
-def held_out_notes(count: int, seconds: float, sampling_rate: int, seed: int) -> torch.Tensor:
-    config = NoteDatasetConfig(programs=HELD_OUT_PROGRAMS, pitches=(36, 84), velocities=(75,),
-                               duration_in_s=(0.75 * seconds, seconds), max_examples=count,
-                               sampling_rate=sampling_rate, seed=seed)
-    notes = as_torch(build_note_dataset(config, cache_dir=None), sampling_rate, columns=["audio"])
-    return torch.stack([notes[index]["audio"] for index in range(len(notes))])
-
-
 @torch.inference_mode()
 def reconstruct(codec: EncodecModel, clips: torch.Tensor) -> torch.Tensor:
     """(N, samples) -> the codec's (N, samples) reconstructions."""
@@ -58,28 +49,34 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=22, help="clips per set")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--classifier", default="pipelines/note-classifier", help="names the notes' families")
     args = parse_bench_args(parser)
     codec = EncodecModel.from_pretrained(args.codec).eval()
+    classifier = ClassifierEvaluator.from_pretrained(args.classifier)
     rate = codec.config.sampling_rate
-    sets = {
-        "notes": held_out_notes(args.clips, args.seconds, rate, args.seed),
-        "music": held_out_clips(TRAINING_CONFIG, args.clips, args.seconds, rate, args.seed),
-    }
+    notes, families = held_out_notes(args.clips, args.seconds, rate, args.seed)
+    sets = {"notes": notes, "music": held_out_clips(TRAINING_CONFIG, args.clips, args.seconds, rate, args.seed)}
     print(machine_line())
     print(f"codec {args.codec}: {codec.config.num_quantizers} codebooks at {codec.config.frame_rate} frames/s\n")
-    print("| held-out set | clips | system | SI-SNR (dB) | MR-STFT distance |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| held-out set | clips | system | SI-SNR (dB) | MR-STFT distance | classifier family accuracy |")
+    print("| --- | --- | --- | --- | --- | --- |")
     metrics = {}
     for name, clips in sets.items():
         systems = {
+            "original": clips,
             "codec": reconstruct(codec, clips),
             "8-bit mu-law": mulaw_decode(mulaw_encode(clips)),
             "silence": torch.zeros_like(clips),
         }
         for system, estimate in systems.items():
-            snr, distance = scores(clips, estimate)
-            print(f"| {name} | {len(clips)} | {system} | {snr:.1f} | {distance:.3f} |", flush=True)
-        metrics[f"{name}_si_snr_db"], metrics[f"{name}_mr_stft_distance"] = scores(clips, systems["codec"])
+            snr, distance = scores(clips, estimate) if system != "original" else (float("inf"), 0.0)
+            family = classifier.score(list(estimate.numpy()), rate).family_accuracy(families) if name == "notes" else None
+            family_text = "" if family is None else f"{family:.2f}"
+            print(f"| {name} | {len(clips)} | {system} | {snr:.1f} | {distance:.3f} | {family_text} |", flush=True)
+            if system == "codec":
+                metrics[f"{name}_si_snr_db"], metrics[f"{name}_mr_stft_distance"] = snr, distance
+                if family is not None:
+                    metrics["notes_family_accuracy"] = family
     if args.report:
         write_report(args.report, args.codec, "held-out notes (unseen programs, velocity 75) and Bach chorales",
                      "audio-reconstruction", sum(len(clips) for clips in sets.values()), metrics)

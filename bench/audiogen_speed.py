@@ -6,7 +6,11 @@ sample with top-k 250 and classifier-free guidance 3 (a doubled batch) for the s
 decoder steps. Then hfsynth's real-time factor for 10 s of audio (beyond one 5 s window, so the
 sliding window is included).
 
-    python bench/audiogen_speed.py [--threads 2] [--quick]
+    python bench/audiogen_speed.py [--threads 2] [--quick] [--compile] [--repeats 3]
+
+``--compile`` adds both decoders compiled with ``torch.compile(dynamic=True)`` (what a user gets
+with ``model.decoder.compile(dynamic=True)``), timed after a first call that compiles; that first
+call's time is printed too. Every row is the fastest of ``--repeats`` calls, all in one process.
 
 Prints a Markdown table: decoder steps per second (generation time without the final codec
 decode), the whole call's time, and the real-time factor (generation time / audio duration;
@@ -15,6 +19,7 @@ below 1 is faster than real time). ``--quick`` finishes in well under a minute.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -44,10 +49,14 @@ def build_models() -> tuple[AudioGenForConditionalGeneration, MusicgenForConditi
     return audiogen, musicgen
 
 
-def timed(call: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
+def timed(call: Callable[[], object], repeats: int = 1) -> float:
+    """The fastest of ``repeats`` calls, in seconds (the least disturbed by other work on the machine)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 @torch.inference_mode()
@@ -57,7 +66,10 @@ def codec_decode_seconds(model: AudioGenForConditionalGeneration, frames: int) -
 
 
 def main() -> None:
-    args = parse_bench_args(bench_parser(__doc__, "fewer steps and a shorter RTF clip (a smoke run)"))
+    parser = bench_parser(__doc__, "fewer steps and a shorter RTF clip (a smoke run)")
+    parser.add_argument("--compile", action="store_true", help="also time both decoders under torch.compile")
+    parser.add_argument("--repeats", type=int, default=1, help="time each model this many times; keep the fastest")
+    args = parse_bench_args(parser)
     torch.manual_seed(0)
     logging.set_verbosity_error()  # MusicGen's config warns that its pad id (= vocab size) is outside the vocab
     steps, rtf_seconds = (40, 2.0) if args.quick else (253, 10.0)
@@ -68,16 +80,22 @@ def main() -> None:
     decode = codec_decode_seconds(audiogen, frames)
     print(machine_line())
     print(f"{steps} decoder steps ({frames} frames, {frames / audiogen.config.frame_rate:.2f} s), batch 1, "
-          f"guidance 3 (batch 2 inside), top-k 250; codec decode {decode:.2f} s\n")
+          f"guidance 3 (batch 2 inside), top-k 250; codec decode {decode:.2f} s; best of {args.repeats}\n")
     print("| model | decoder params | whole call (s) | decoder steps/s |")
     print("| --- | --- | --- | --- |")
-    for name, model in (("hfsynth AudioGen", audiogen), ("transformers MusicGen", musicgen)):
-        params = sum(p.numel() for p in model.decoder.parameters()) / 1e6
-        seconds = timed(lambda: model.generate(input_ids, **sampling))
-        print(f"| {name} | {params:.2f}M | {seconds:.2f} | {steps / max(seconds - decode, 1e-9):.0f} |", flush=True)
-    seconds = timed(lambda: audiogen.generate(input_ids, audio_length_in_s=rtf_seconds))
-    print(f"\nhfsynth AudioGen, {rtf_seconds:g} s of audio (default sampling, guidance 3): {seconds:.2f} s, "
-          f"real-time factor {seconds / rtf_seconds:.2f}")
+    models = (("hfsynth AudioGen", audiogen), ("transformers MusicGen", musicgen))
+    for compiled in (False, True) if args.compile else (False,):
+        for name, model in models:
+            generate = functools.partial(model.generate, input_ids, **sampling)
+            if compiled:
+                model.decoder.compile(dynamic=True)
+                name += f", decoder compiled (first call {timed(generate):.0f} s)"
+            params = sum(p.numel() for p in model.decoder.parameters()) / 1e6
+            seconds = timed(generate, args.repeats)
+            print(f"| {name} | {params:.2f}M | {seconds:.2f} | {steps / max(seconds - decode, 1e-9):.0f} |", flush=True)
+    seconds = timed(functools.partial(audiogen.generate, input_ids, audio_length_in_s=rtf_seconds), args.repeats)
+    print(f"\nhfsynth AudioGen{' (decoder compiled)' if args.compile else ''}, {rtf_seconds:g} s of audio "
+          f"(default sampling, guidance 3): {seconds:.2f} s, real-time factor {seconds / rtf_seconds:.2f}")
 
 
 if __name__ == "__main__":

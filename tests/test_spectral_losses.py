@@ -36,3 +36,18 @@ def test_gradient_reaches_the_estimate():
 def test_shape_mismatch_is_a_value_error():
     with pytest.raises(ValueError, match="must be equal"):
         multi_scale_stft_loss(torch.zeros(2, 100), torch.zeros(2, 101))
+
+
+def test_a_relative_floor_ignores_what_lies_far_below_the_clip():
+    """Noise 100 dB under a tone costs nothing with a 60 dB range; with the absolute floor it dominates."""
+    time = torch.arange(8000) / 16000
+    tone = 0.1 * torch.sin(2 * torch.pi * 440 * time)[None]
+    hiss = tone + 1e-6 * torch.randn(1, 8000, generator=torch.Generator().manual_seed(0))
+    assert multi_scale_stft_loss(tone, hiss, dynamic_range_db=60.0) < 1e-3
+    assert multi_scale_stft_loss(tone, hiss) > 0.2                                  # the hiss dominates
+    assert multi_scale_stft_loss(tone, 0.5 * tone, dynamic_range_db=60.0) > 0.5   # the tone itself still counts
+
+
+def test_a_non_positive_dynamic_range_is_a_value_error():
+    with pytest.raises(ValueError, match="dynamic_range_db must be > 0"):
+        multi_scale_stft_loss(torch.zeros(1, 100), torch.zeros(1, 100), dynamic_range_db=0.0)

@@ -23,19 +23,37 @@ FFT_SIZES = (32, 64, 128, 256, 512, 1024)
 
 
 def multi_scale_stft_loss(
-    target: torch.Tensor, estimate: torch.Tensor, fft_sizes: Sequence[int] = FFT_SIZES, hop_ratio: float = 0.25
+    target: torch.Tensor,
+    estimate: torch.Tensor,
+    fft_sizes: Sequence[int] = FFT_SIZES,
+    hop_ratio: float = 0.25,
+    dynamic_range_db: float | None = None,
 ) -> torch.Tensor:
-    """MR-STFT loss of (batch, samples) ``estimate`` against ``target``: a scalar, finite for silent crops."""
+    """MR-STFT loss of (batch, samples) ``estimate`` against ``target``: a scalar, finite for silent crops.
+
+    ``dynamic_range_db``: None floors the log magnitudes at the metric's 1e-7; a number floors each
+    clip's at its target's peak magnitude (per FFT size) minus that many dB.
+    """
     if target.shape != estimate.shape or target.ndim != 2:
         raise ValueError(
             f"target {tuple(target.shape)} and estimate {tuple(estimate.shape)} must be equal (batch, samples)"
         )
+    if dynamic_range_db is not None and not dynamic_range_db > 0:
+        raise ValueError(f"dynamic_range_db must be > 0 dB (or None for the absolute floor); got {dynamic_range_db!r}")
     reference, estimated = Spectra(target), Spectra(estimate)
     losses = []
     for n_fft in fft_sizes:
         hop_length = max(1, int(n_fft * hop_ratio))
         ref, est = reference.magnitude(n_fft, hop_length), estimated.magnitude(n_fft, hop_length)
         convergence = torch.linalg.vector_norm(ref - est) / torch.linalg.vector_norm(ref).clamp_min(LOG_FLOOR)
-        log_l1 = (ref.clamp_min(LOG_FLOOR) / est.clamp_min(LOG_FLOOR)).log().abs().mean()
+        floor = LOG_FLOOR if dynamic_range_db is None else relative_floor(ref, dynamic_range_db)
+        log_l1 = (torch.clamp(ref, min=floor) / torch.clamp(est, min=floor)).log().abs().mean()
         losses.append(convergence + log_l1)
     return torch.stack(losses).mean()
+
+
+def relative_floor(magnitude: torch.Tensor, dynamic_range_db: float) -> torch.Tensor:
+    """(batch, 1, 1): each clip's peak of (batch, bins, frames) ``magnitude``, ``dynamic_range_db`` lower
+    (never below the absolute floor, so a silent clip still has one)."""
+    peak = magnitude.detach().amax(dim=(1, 2), keepdim=True)
+    return (peak * 10.0 ** (-dynamic_range_db / 20.0)).clamp_min(LOG_FLOOR)

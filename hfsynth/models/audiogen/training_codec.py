@@ -50,6 +50,8 @@ class CodecRecipe(TrainingRecipe):
             trains on reconstruction alone, about 3x faster on a CPU but duller).
         discriminator: ``MultiScaleSTFTDiscriminator`` settings (``fft_sizes``, ``channels``).
         loss_weights: overrides of :data:`LOSS_WEIGHTS`.
+        spectral_dynamic_range_db: the spectral loss's log floor, in dB below each crop's peak (None:
+            the metric's absolute 1e-7; see ``multi_scale_stft_loss``).
         codebook_decay / dead_code_threshold: see ``TrainableEncodec``.
         discriminator_learning_rate: the critic's rate (default the training rate).
     """
@@ -63,6 +65,7 @@ class CodecRecipe(TrainingRecipe):
         adversarial: bool = True,
         discriminator: dict[str, Any] | None = None,
         loss_weights: dict[str, float] | None = None,
+        spectral_dynamic_range_db: float | None = None,
         codebook_decay: float = 0.99,
         dead_code_threshold: float = 0.25,
         discriminator_learning_rate: float | None = None,
@@ -73,6 +76,7 @@ class CodecRecipe(TrainingRecipe):
         if unknown:
             raise ValueError(f"unknown loss weights {unknown}; known: {sorted(LOSS_WEIGHTS)}")
         self.weights = {**LOSS_WEIGHTS, **(loss_weights or {})}
+        self.spectral_dynamic_range_db = spectral_dynamic_range_db
         self.segment_samples = max(1, round(segment_seconds * self.config.sampling_rate))
         self.dataset, self.data, self.cache_dir = dataset, dict(data or {}), cache_dir
         self.adversarial, self.discriminator_learning_rate = adversarial, discriminator_learning_rate
@@ -114,7 +118,7 @@ class CodecRecipe(TrainingRecipe):
         out = models.codec(audio)
         terms = {
             "waveform": F.l1_loss(out.audio, audio),
-            "spectral": multi_scale_stft_loss(audio, out.audio),
+            "spectral": multi_scale_stft_loss(audio, out.audio, dynamic_range_db=self.spectral_dynamic_range_db),
             "commitment": out.commitment_loss,
         }
         if self.adversarial:
