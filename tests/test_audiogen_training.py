@@ -12,9 +12,9 @@ import hfsynth  # noqa: F401
 from hfsynth.audio import write_audio
 from hfsynth.models.audiogen import train_caption_tokenizer
 from hfsynth.models.audiogen.configuration_audiogen import codec_config
-from hfsynth.models.audiogen.data_audiogen import mix_at_snr
 from hfsynth.models.audiogen.training_audiogen import AudioGenRecipe
 from hfsynth.models.audiogen.training_codec import CodecRecipe
+from hfsynth.modules.augmentation import mix_at_snr
 from hfsynth.modules.encodec_training import TrainableEncodec, reset_encodec_weights
 from hfsynth.training import Trainer, TrainingConfig
 from hfsynth.training.train import build_recipe, load_run_config

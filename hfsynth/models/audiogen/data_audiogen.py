@@ -54,21 +54,6 @@ def random_crops(clips: Sequence[torch.Tensor], length: int, hop: int = 1) -> tu
     return torch.stack(crops), starts
 
 
-def mix_at_snr(first: torch.Tensor, second: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
-    """``first + g * second`` with g giving ``first`` ``snr_db`` dB over ``second``; rows (batch, samples).
-
-    A silent ``second`` adds nothing; a mix whose peak exceeds 1 is scaled down to peak 1.
-    """
-    gain = torch.sqrt(_power(first) / _power(second).clamp_min(1e-10) / 10 ** (snr_db[:, None] / 10))
-    mixed = first + gain * second
-    return mixed / mixed.abs().amax(dim=-1, keepdim=True).clamp_min(1.0)
-
-
-def _power(audio: torch.Tensor) -> torch.Tensor:
-    """(batch, samples) -> (batch, 1) mean square."""
-    return audio.pow(2).mean(dim=-1, keepdim=True)
-
-
 class CodeCache:
     """Codes of crops the frozen codec has already encoded, keyed by (clip, start).
 

@@ -30,9 +30,10 @@ import datasets
 import torch
 from transformers import AutoTokenizer, EncodecConfig, PreTrainedTokenizerBase
 
+from ...modules.augmentation import mix_at_snr
 from ...training import LossOutput, TrainingRecipe
 from .configuration_audiogen import AudioGenConfig
-from .data_audiogen import CAPTION_COLUMN, INDEX_COLUMN, CodeCache, load_clips, mix_at_snr, random_crops
+from .data_audiogen import CAPTION_COLUMN, INDEX_COLUMN, CodeCache, load_clips, random_crops
 from .modeling_audiogen import AudioGenForConditionalGeneration
 from .pipeline_audiogen import save_audiogen_folder
 from .processing_audiogen import AudioGenProcessor, feature_extractor_for

@@ -1,0 +1,41 @@
+"""Training-time audio augmentations on (batch, samples) rows: mixing, noise, a duller top end.
+
+AudioGen mixes two clips (its mixing augmentation); the note classifier hears noise and low-pass
+filtering, so that it still names the instrument of audio that went through a codec or a GAN.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def mix_at_snr(first: torch.Tensor, second: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
+    """``first + g * second`` with g giving ``first`` ``snr_db`` dB over ``second``; rows (batch, samples).
+
+    A silent ``second`` adds nothing; a mix whose peak exceeds 1 is scaled down to peak 1.
+    """
+    gain = torch.sqrt(_power(first) / _power(second).clamp_min(1e-10) / 10 ** (snr_db[:, None] / 10))
+    mixed = first + gain * second
+    return mixed / mixed.abs().amax(dim=-1, keepdim=True).clamp_min(1.0)
+
+
+def add_white_noise(audio: torch.Tensor, snr_db: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(batch, samples) rows with white noise ``snr_db`` (batch,) dB below each row's power."""
+    noise = torch.randn(audio.shape, generator=generator, device=audio.device, dtype=audio.dtype)
+    return mix_at_snr(audio, noise, snr_db)
+
+
+def low_pass(audio: torch.Tensor, cutoff_hz: torch.Tensor, sampling_rate: int) -> torch.Tensor:
+    """(batch, samples) rows low-passed at ``cutoff_hz`` (batch,): a raised-cosine roll-off from
+    0.8 x the cutoff (gain 1) to the cutoff (gain 0), applied to the whole row's spectrum."""
+    spectrum = torch.fft.rfft(audio, dim=-1)
+    frequencies = torch.fft.rfftfreq(audio.shape[-1], d=1.0 / sampling_rate).to(audio.device)
+    cutoff = cutoff_hz.to(audio.device, audio.dtype)[:, None]
+    ramp = ((cutoff - frequencies[None, :]) / (0.2 * cutoff)).clamp(0.0, 1.0)    # 1 below 0.8 cutoff, 0 above it
+    gain = 0.5 - 0.5 * torch.cos(torch.pi * ramp)
+    return torch.fft.irfft(spectrum * gain, n=audio.shape[-1], dim=-1)
+
+
+def _power(audio: torch.Tensor) -> torch.Tensor:
+    """(batch, samples) -> (batch, 1) mean square."""
+    return audio.pow(2).mean(dim=-1, keepdim=True)
