@@ -7,6 +7,11 @@ reports it, with one difference: the spectral convergence is taken over the whol
 A silent training crop (a note's tail, a rest) has ``||S|| = 0``: per clip its ratio would divide
 the estimate's whole magnitude by the metric's epsilon and swamp the batch (the first AudioGen codec
 run logged spectral losses of 6e11). Pooled, a silent crop counts by its share of the batch's error.
+
+``dynamic_range_db`` floors the log magnitudes of each clip that far below its own loudest bin,
+instead of at the metric's absolute 1e-7. Rendered notes are digitally silent between and above
+their partials, so with the absolute floor much of the log term goes to bins 60 dB and more below
+anything audible; a floor relative to each clip spends it on what can be heard.
 """
 
 from __future__ import annotations
