@@ -1,6 +1,6 @@
 """How well AudioGen's codec reconstructs audio it never trained on (the AudioGen issue's codec report).
 
-    python bench/audiogen_codec_quality.py --codec runs/audiogen_codec_tiny/final [--report FILE]
+    python bench/audiogen_codec_quality.py --codec runs/audiogen_codec_tiny_v2/final [--report FILE]
 
 Two held-out sets:
 

@@ -1,6 +1,6 @@
 """Does AudioGen's codec keep what tells instruments apart? A linear probe on its reconstructions.
 
-    python bench/audiogen_codec_timbre.py --codec runs/audiogen_codec_tiny/final [--codec ANOTHER ...]
+    python bench/audiogen_codec_timbre.py --codec runs/audiogen_codec_tiny_v2/final [--codec ANOTHER ...]
 
 The note classifier names the family of only ~1 in 10 codec reconstructions (chance), but it
 also loses half its accuracy to white noise at 30 dB SNR (bench/note_classifier_robustness.py),

@@ -1,6 +1,6 @@
 """Does the text control AudioGen's sound? The AudioGen issue's checks of a trained checkpoint.
 
-    python bench/audiogen_quality.py --model runs/audiogen_tiny/final [--report FILE]
+    python bench/audiogen_quality.py --model runs/audiogen_tiny_v2/final [--report FILE]
 
 1. Instrument family: for each of NSynth's eleven families, ``--per-family`` prompts naming it
    ("a medium-loud flute note, E4", pitches C3-C5). The shipped note classifier
