@@ -10,6 +10,8 @@ import datetime
 import json
 import os
 import platform
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -61,3 +63,15 @@ def write_report(path: str | os.PathLike, model: str | os.PathLike, data: str, t
     with atomic_path(path) as temporary:
         Path(temporary).write_text(json.dumps(report, indent=2) + "\n")
     print(f"report written to {path}")
+
+
+def best_time(run: Callable[[], object], repeats: int, warm_up: bool = True) -> float:
+    """The fastest of ``repeats`` runs, in seconds, after one untimed warm-up run unless ``warm_up`` is False."""
+    if warm_up:
+        run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)

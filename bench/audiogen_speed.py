@@ -20,11 +20,9 @@ below 1 is faster than real time). ``--quick`` finishes in well under a minute.
 from __future__ import annotations
 
 import functools
-import time
-from collections.abc import Callable
 
 import torch
-from _common import bench_parser, machine_line, parse_bench_args
+from _common import bench_parser, best_time, machine_line, parse_bench_args
 from transformers import MusicgenConfig, MusicgenDecoderConfig, MusicgenForConditionalGeneration
 from transformers.utils import logging
 
@@ -49,20 +47,10 @@ def build_models() -> tuple[AudioGenForConditionalGeneration, MusicgenForConditi
     return audiogen, musicgen
 
 
-def timed(call: Callable[[], object], repeats: int = 1) -> float:
-    """The fastest of ``repeats`` calls, in seconds (the least disturbed by other work on the machine)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 @torch.inference_mode()
 def codec_decode_seconds(model: AudioGenForConditionalGeneration, frames: int) -> float:
     codes = torch.randint(0, model.config.decoder.codebook_size, (1, model.config.decoder.num_codebooks, frames))
-    return timed(lambda: model.decode_audio(codes))
+    return best_time(lambda: model.decode_audio(codes), repeats=1, warm_up=False)
 
 
 def main() -> None:
@@ -89,11 +77,12 @@ def main() -> None:
             generate = functools.partial(model.generate, input_ids, **sampling)
             if compiled:
                 model.decoder.compile(dynamic=True)
-                name += f", decoder compiled (first call {timed(generate):.0f} s)"
+                name += f", decoder compiled (first call {best_time(generate, repeats=1, warm_up=False):.0f} s)"
             params = sum(p.numel() for p in model.decoder.parameters()) / 1e6
-            seconds = timed(generate, args.repeats)
+            seconds = best_time(generate, args.repeats, warm_up=False)
             print(f"| {name} | {params:.2f}M | {seconds:.2f} | {steps / max(seconds - decode, 1e-9):.0f} |", flush=True)
-    seconds = timed(functools.partial(audiogen.generate, input_ids, audio_length_in_s=rtf_seconds), args.repeats)
+    rtf_call = functools.partial(audiogen.generate, input_ids, audio_length_in_s=rtf_seconds)
+    seconds = best_time(rtf_call, args.repeats, warm_up=False)
     print(f"\nhfsynth AudioGen{' (decoder compiled)' if args.compile else ''}, {rtf_seconds:g} s of audio "
           f"(default sampling, guidance 3): {seconds:.2f} s, real-time factor {seconds / rtf_seconds:.2f}")
 

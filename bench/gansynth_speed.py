@@ -15,28 +15,14 @@ second of compute; above 1 is faster than real time).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 
 import torch
-from _common import bench_parser, machine_line, parse_bench_args
+from _common import bench_parser, best_time, machine_line, parse_bench_args
 
 from hfsynth.models.gansynth import GANSynthConfig, GANSynthGenerator
 from hfsynth.models.wavenet import WaveNetConfig, WaveNetModel
 
 BATCHES = (1, 8)
-
-
-def best_time(run: Callable[[], object], repeats: int, warm_up: bool = True) -> float:
-    """The fastest of ``repeats`` runs, in seconds, after one untimed warm-up run unless ``warm_up`` is False."""
-    if warm_up:
-        run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 @torch.inference_mode()
