@@ -6,6 +6,8 @@ filtering, so that it still names the instrument of audio that went through a co
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 
@@ -34,6 +36,28 @@ def low_pass(audio: torch.Tensor, cutoff_hz: torch.Tensor, sampling_rate: int) -
     ramp = ((cutoff - frequencies[None, :]) / (0.2 * cutoff)).clamp(0.0, 1.0)    # 1 below 0.8 cutoff, 0 above it
     gain = 0.5 - 0.5 * torch.cos(torch.pi * ramp)
     return torch.fft.irfft(spectrum * gain, n=audio.shape[-1], dim=-1)
+
+
+class RandomRows:
+    """One augmentation applied to a random ``probability`` of a batch's rows, with a setting (SNR,
+    cutoff) drawn uniformly from ``bounds`` per row. ``names`` name the two settings in errors."""
+
+    def __init__(self, probability: float, bounds: tuple[float, float], names: tuple[str, str]):
+        if not 0.0 <= probability <= 1.0:
+            raise ValueError(f"{names[0]} must be in [0, 1]; got {probability!r}")
+        if len(bounds) != 2 or not 0 < bounds[0] <= bounds[1]:
+            raise ValueError(f"{names[1]} must be (low, high) with 0 < low <= high; got {bounds!r}")
+        self.probability, self.bounds = probability, (float(bounds[0]), float(bounds[1]))
+
+    def apply(self, audio: torch.Tensor, degrade: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """(batch, samples) with ``degrade(rows, settings)`` applied to the chosen rows."""
+        chosen = torch.rand(audio.shape[0]) < self.probability
+        if not chosen.any():
+            return audio
+        settings = torch.empty(int(chosen.sum())).uniform_(*self.bounds)
+        audio = audio.clone()
+        audio[chosen] = degrade(audio[chosen], settings).to(audio.dtype)
+        return audio
 
 
 def _power(audio: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,6 @@ trained on clean renders alone loses half its family accuracy at 30 dB SNR
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from transformers import Wav2Vec2FeatureExtractor
 
 from ...data import NoteDatasetConfig, as_torch, build_note_dataset
 from ...data.splits import split_by_key
-from ...modules.augmentation import add_white_noise, low_pass
+from ...modules.augmentation import RandomRows, add_white_noise, low_pass
 from ...training import LossOutput, TrainingRecipe
 from .configuration_note_classifier import NoteClassifierConfig
 from .modeling_note_classifier import NoteClassifier
@@ -35,28 +34,6 @@ def load_note_splits(data: dict[str, Any], holdout_fraction: float, cache_dir: s
     """(train, holdout) note datasets from ``NoteDatasetConfig`` keyword arguments."""
     notes = build_note_dataset(NoteDatasetConfig(**data), cache_dir=cache_dir, progress=True)
     return split_by_key(notes, holdout_fraction)
-
-
-class Degradation:
-    """One augmentation applied to a random ``probability`` of a batch's rows, with a setting (SNR,
-    cutoff) drawn uniformly from ``bounds`` per row."""
-
-    def __init__(self, probability: float, bounds: tuple[float, float], names: tuple[str, str]):
-        if not 0.0 <= probability <= 1.0:
-            raise ValueError(f"{names[0]} must be in [0, 1]; got {probability!r}")
-        if len(bounds) != 2 or not 0 < bounds[0] <= bounds[1]:
-            raise ValueError(f"{names[1]} must be (low, high) with 0 < low <= high; got {bounds!r}")
-        self.probability, self.bounds = probability, (float(bounds[0]), float(bounds[1]))
-
-    def apply(self, audio: torch.Tensor, degrade: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
-        """(batch, samples) with ``degrade(rows, settings)`` applied to the chosen rows."""
-        chosen = torch.rand(audio.shape[0]) < self.probability
-        if not chosen.any():
-            return audio
-        settings = torch.empty(int(chosen.sum())).uniform_(*self.bounds)
-        audio = audio.clone()
-        audio[chosen] = degrade(audio[chosen], settings).to(audio.dtype)
-        return audio
 
 
 class NoteClassifierRecipe(TrainingRecipe):
@@ -91,8 +68,8 @@ class NoteClassifierRecipe(TrainingRecipe):
         self.crop_seconds = crop_seconds
         self.max_offset_seconds = max_offset_seconds
         self.gain_db = gain_db
-        self.noise = Degradation(noise_probability, noise_snr_db, ("noise_probability", "noise_snr_db"))
-        self.low_pass = Degradation(low_pass_probability, low_pass_hz, ("low_pass_probability", "low_pass_hz"))
+        self.noise = RandomRows(noise_probability, noise_snr_db, ("noise_probability", "noise_snr_db"))
+        self.low_pass = RandomRows(low_pass_probability, low_pass_hz, ("low_pass_probability", "low_pass_hz"))
         self._model = NoteClassifier(self.config)
 
     def modules(self) -> dict[str, torch.nn.Module]:
