@@ -58,6 +58,8 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time both decoders under torch.compile")
     parser.add_argument("--repeats", type=int, default=1, help="time each model this many times; keep the fastest")
     args = parse_bench_args(parser)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be >= 1; got {args.repeats}")
     torch.manual_seed(0)
     logging.set_verbosity_error()  # MusicGen's config warns that its pad id (= vocab size) is outside the vocab
     steps, rtf_seconds = (40, 2.0) if args.quick else (253, 10.0)
