@@ -28,13 +28,9 @@ from transformers import EncodecModel
 
 from hfsynth.audio.mulaw import mulaw_decode, mulaw_encode
 from hfsynth.evaluation import ClassifierEvaluator, multi_resolution_stft_distance, si_snr
+from hfsynth.modules.augmentation import codec_round_trip
 
 TRAINING_CONFIG = "configs/audiogen_codec_tiny.yaml"
-@torch.inference_mode()
-def reconstruct(codec: EncodecModel, clips: torch.Tensor) -> torch.Tensor:
-    """(N, samples) -> the codec's (N, samples) reconstructions."""
-    codes = codec.encode(clips[:, None]).audio_codes
-    return codec.decode(codes, [None]).audio_values[:, 0, : clips.shape[-1]]
 
 
 def scores(reference: torch.Tensor, estimate: torch.Tensor) -> tuple[float, float]:
@@ -64,7 +60,7 @@ def main() -> None:
     for name, clips in sets.items():
         systems = {
             "original": clips,
-            "codec": reconstruct(codec, clips),
+            "codec": codec_round_trip(codec, clips),
             "8-bit mu-law": mulaw_decode(mulaw_encode(clips)),
             "silence": torch.zeros_like(clips),
         }

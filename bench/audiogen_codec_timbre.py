@@ -28,6 +28,7 @@ from transformers import EncodecModel
 
 from hfsynth.data import NoteDatasetConfig, as_torch, build_note_dataset
 from hfsynth.data.notes import DEFAULT_PROGRAMS
+from hfsynth.modules.augmentation import codec_round_trip
 
 RATE = 16000
 
@@ -52,15 +53,6 @@ def fit_probe(clips: torch.Tensor, families: np.ndarray) -> Pipeline:
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.5)).fit(features(clips), families)
 
 
-@torch.inference_mode()
-def reconstruct(codec: EncodecModel, clips: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
-    outputs = []
-    for chunk in clips.split(batch_size):
-        codes = codec.encode(chunk[:, None]).audio_codes
-        outputs.append(codec.decode(codes, [None]).audio_values[:, 0, : clips.shape[-1]])
-    return torch.cat(outputs)
-
-
 def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--codec", action="append", required=True, help="an EncodecModel folder (repeatable)")
@@ -79,7 +71,7 @@ def main() -> None:
     print(f"| originals | {clean_probe.score(features(test_clips), test_families):.2f} | | |")
     for path in args.codec:
         codec = EncodecModel.from_pretrained(path).eval()
-        train_codec, test_codec = reconstruct(codec, train_clips), reconstruct(codec, test_clips)
+        train_codec, test_codec = codec_round_trip(codec, train_clips), codec_round_trip(codec, test_clips)
         kept = fit_probe(train_codec, train_families).score(features(test_codec), test_families)
         moved = clean_probe.score(features(test_codec), test_families)
         print(f"| codec {path} | | {kept:.2f} | {moved:.2f} |", flush=True)

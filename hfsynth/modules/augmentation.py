@@ -1,7 +1,9 @@
-"""Training-time audio augmentations on (batch, samples) rows: mixing, noise, a duller top end.
+"""Training-time audio augmentations on (batch, samples) rows: mixing, noise, a duller top end, a
+codec round trip.
 
-AudioGen mixes two clips (its mixing augmentation); the note classifier hears noise and low-pass
-filtering, so that it still names the instrument of audio that went through a codec or a GAN.
+AudioGen mixes two clips (its mixing augmentation); the note classifier hears noise, low-pass
+filtering and codec reconstructions, so that it still names the instrument of audio that went
+through a codec or a GAN.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from transformers import EncodecModel
 
 
 def mix_at_snr(first: torch.Tensor, second: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
@@ -38,13 +41,23 @@ def low_pass(audio: torch.Tensor, cutoff_hz: torch.Tensor, sampling_rate: int) -
     return torch.fft.irfft(spectrum * gain, n=audio.shape[-1], dim=-1)
 
 
+@torch.no_grad()
+def codec_round_trip(codec: EncodecModel, audio: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
+    """(batch, samples) rows encoded and decoded by ``codec`` at its full bandwidth, cut back to
+    their length: what audio sounds like after a codec language model's decoder."""
+    outputs = []
+    for rows in audio.split(batch_size):
+        codes = codec.encode(rows[:, None].to(codec.dtype)).audio_codes
+        outputs.append(codec.decode(codes, [None]).audio_values[:, 0, : audio.shape[-1]].to(audio.dtype))
+    return torch.cat(outputs)
+
+
 class RandomRows:
     """One augmentation applied to a random ``probability`` of a batch's rows, with a setting (SNR,
     cutoff) drawn uniformly from ``bounds`` per row. ``names`` name the two settings in errors."""
 
     def __init__(self, probability: float, bounds: tuple[float, float], names: tuple[str, str]):
-        if not 0.0 <= probability <= 1.0:
-            raise ValueError(f"{names[0]} must be in [0, 1]; got {probability!r}")
+        _check_probability(probability, names[0])
         if len(bounds) != 2 or not 0 < bounds[0] <= bounds[1]:
             raise ValueError(f"{names[1]} must be (low, high) with 0 < low <= high; got {bounds!r}")
         self.probability, self.bounds = probability, (float(bounds[0]), float(bounds[1]))
@@ -52,12 +65,38 @@ class RandomRows:
     def apply(self, audio: torch.Tensor, degrade: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
         """(batch, samples) with ``degrade(rows, settings)`` applied to the chosen rows."""
         chosen = torch.rand(audio.shape[0]) < self.probability
-        if not chosen.any():
-            return audio
         settings = torch.empty(int(chosen.sum())).uniform_(*self.bounds)
-        audio = audio.clone()
-        audio[chosen] = degrade(audio[chosen], settings).to(audio.dtype)
+        return _replace_rows(audio, chosen, lambda rows: degrade(rows, settings))
+
+
+class CodecRoundTrip:
+    """A random ``probability`` of a batch's rows replaced by ``codec``'s reconstruction of them
+    (see ``codec_round_trip``). ``codec`` is frozen; it may be ``None`` only with probability 0."""
+
+    def __init__(self, codec: EncodecModel | None, probability: float):
+        _check_probability(probability, "codec_probability")
+        if codec is None and probability > 0:
+            raise ValueError("codec_probability > 0 needs a codec (an EncodecModel folder)")
+        self.codec = codec.eval().requires_grad_(False) if codec is not None else None
+        self.probability = probability
+
+    def apply(self, audio: torch.Tensor) -> torch.Tensor:
+        chosen = torch.rand(audio.shape[0]) < self.probability
+        return _replace_rows(audio, chosen, lambda rows: codec_round_trip(self.codec, rows))
+
+
+def _check_probability(value: float, name: str) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1]; got {value!r}")
+
+
+def _replace_rows(audio: torch.Tensor, chosen: torch.Tensor, degrade: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """A copy of ``audio`` whose ``chosen`` rows are ``degrade(those rows)``; ``audio`` itself if none is chosen."""
+    if not chosen.any():
         return audio
+    audio = audio.clone()
+    audio[chosen] = degrade(audio[chosen]).to(audio.dtype)
+    return audio
 
 
 def _power(audio: torch.Tensor) -> torch.Tensor:

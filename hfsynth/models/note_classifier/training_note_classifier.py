@@ -3,9 +3,10 @@
 The recipe renders (or loads from cache) an NSynth-like note set, holds out a fixed fraction of
 notes by id, and trains all three heads jointly on random crops with random gain, so the
 classifier judges generated notes of any loudness and length. Optionally some crops also get white
-noise and a low-pass filter: generated audio comes through a codec or a GAN, and a classifier
-trained on clean renders alone loses half its family accuracy at 30 dB SNR
-(bench/note_classifier_robustness.py).
+noise, a low-pass filter or a round trip through a codec: generated audio comes through a codec or
+a GAN, and a classifier trained on clean renders alone loses half its family accuracy at 30 dB SNR
+(bench/note_classifier_robustness.py) and all of it on AudioGen's codec
+(bench/audiogen_codec_quality.py).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import Wav2Vec2FeatureExtractor
+from transformers import EncodecModel, Wav2Vec2FeatureExtractor
 
 from ...data import NoteDatasetConfig, as_torch, build_note_dataset
 from ...data.splits import split_by_key
-from ...modules.augmentation import RandomRows, add_white_noise, low_pass
+from ...modules.augmentation import CodecRoundTrip, RandomRows, add_white_noise, low_pass
 from ...training import LossOutput, TrainingRecipe
 from .configuration_note_classifier import NoteClassifierConfig
 from .modeling_note_classifier import NoteClassifier
@@ -45,6 +46,8 @@ class NoteClassifierRecipe(TrainingRecipe):
         gain_db: (low, high) random gain, so loudness alone never decides a class.
         noise_probability / noise_snr_db: how many crops get white noise, at an SNR drawn from (low, high) dB.
         low_pass_probability / low_pass_hz: how many crops are low-passed, at a cutoff drawn from (low, high) Hz.
+        codec / codec_probability: an ``EncodecModel`` folder at the classifier's sampling rate, and
+            how many crops are replaced by its reconstruction (before the other augmentations).
     """
 
     def __init__(
@@ -60,6 +63,8 @@ class NoteClassifierRecipe(TrainingRecipe):
         noise_snr_db: tuple[float, float] = (20.0, 60.0),
         low_pass_probability: float = 0.0,
         low_pass_hz: tuple[float, float] = (3000.0, 7000.0),
+        codec: str | None = None,
+        codec_probability: float = 0.0,
     ):
         self.data = dict(data or {})
         self.config = NoteClassifierConfig(**(model or {}))
@@ -70,7 +75,17 @@ class NoteClassifierRecipe(TrainingRecipe):
         self.gain_db = gain_db
         self.noise = RandomRows(noise_probability, noise_snr_db, ("noise_probability", "noise_snr_db"))
         self.low_pass = RandomRows(low_pass_probability, low_pass_hz, ("low_pass_probability", "low_pass_hz"))
+        self.codec = CodecRoundTrip(self._load_codec(codec), codec_probability)
         self._model = NoteClassifier(self.config)
+
+    def _load_codec(self, folder: str | None) -> EncodecModel | None:
+        if folder is None:
+            return None
+        codec = EncodecModel.from_pretrained(folder)
+        if codec.config.sampling_rate != self.config.sampling_rate:
+            raise ValueError(f"the codec {folder} runs at {codec.config.sampling_rate} Hz; the classifier "
+                             f"needs {self.config.sampling_rate} Hz")
+        return codec
 
     def modules(self) -> dict[str, torch.nn.Module]:
         return {"model": self._model}
@@ -84,8 +99,8 @@ class NoteClassifierRecipe(TrainingRecipe):
         return self.collate
 
     def collate(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        """Random crop (one length per batch, own offset per example), random gain, and noise and
-        low-pass filtering on the chosen fractions of the batch."""
+        """Random crop (one length per batch, own offset per example), random gain, and codec round
+        trips, low-pass filtering and noise on the chosen fractions of the batch."""
         rate = self.config.sampling_rate
         low, high = self.crop_seconds
         length = int(rate * (low + (high - low) * torch.rand(()).item()))
@@ -95,7 +110,7 @@ class NoteClassifierRecipe(TrainingRecipe):
             offset = int(torch.randint(0, int(self.max_offset_seconds * rate) + 1, ()).item())
             crop = audio[offset : offset + length]
             crops.append(torch.nn.functional.pad(crop, (0, length - crop.shape[-1])))
-        audio = torch.stack(crops)
+        audio = self.codec.apply(torch.stack(crops))
         audio = self.low_pass.apply(audio, lambda rows, cutoff: low_pass(rows, cutoff, rate))
         audio = self.noise.apply(audio, add_white_noise)
         gains_db = torch.empty(len(examples)).uniform_(*self.gain_db)
