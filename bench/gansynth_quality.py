@@ -4,7 +4,8 @@
 
 1. Pitch: ``--notes`` notes at random pitches of the model's range and random latents; the
    fraction whose pYIN median pitch is within 50 cents of the requested one (goal >= 0.85), and
-   the note classifier's pitch accuracy on them (``pipelines/note-classifier``).
+   the note classifier's pitch accuracy on them (``pipelines/note-classifier``); both also for as
+   many real training notes, the value a generator that matched its data would get.
 2. Diversity: NDB/k (Richardson & Weiss 2018) of the generated notes against the training notes
    (``configs/gansynth_small.yaml``'s data), next to the NDB/k of as many *real* training notes
    drawn at random (the value a perfect generator would get with this sample size).
@@ -38,10 +39,12 @@ def generate(pipe: GANSynthPipeline, pitches: np.ndarray, latents: torch.Tensor)
     return [pipe(int(pitch), latents=latent).audios[0, 0] for pitch, latent in zip(pitches, latents)]
 
 
-def training_notes(config_path: str, sampling_rate: int) -> list[np.ndarray]:
+def training_notes(config_path: str, sampling_rate: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """(clips, their MIDI pitches) of the training config's note set."""
     data = yaml.safe_load(Path(config_path).read_text())["recipe_args"]["data"]
     dataset = build_note_dataset(NoteDatasetConfig(sampling_rate=sampling_rate, **data), cache_dir="cache/datasets")
-    return [clip.numpy() for clip in as_torch(dataset, sampling_rate, columns=["audio"])["audio"]]
+    columns = as_torch(dataset, sampling_rate, columns=["audio", "pitch"])
+    return [clip.numpy() for clip in columns["audio"]], np.asarray(columns["pitch"])
 
 
 def envelope_spread(notes: list[np.ndarray], sampling_rate: int) -> float:
@@ -83,21 +86,26 @@ def main() -> None:
         notes = generate(pipe, pitches, latents)
         same, mixed = timbre_consistency(pipe, args.timbre_trials)
     pyin = pitch_accuracy_pyin(notes, rate, pitches)
-    classifier = ClassifierEvaluator.from_pretrained(args.classifier).score(notes, rate).pitch_accuracy(pitches)
+    evaluator = ClassifierEvaluator.from_pretrained(args.classifier)
+    classifier = evaluator.score(notes, rate).pitch_accuracy(pitches)
 
-    real = training_notes(args.config, rate)
+    real, real_pitches = training_notes(args.config, rate)
     real_features = log_spectrum_features(real, rate)
     generated_ndb = ndb(real_features, log_spectrum_features(notes, rate), k=args.ndb_bins)
     sample = rng.choice(len(real), size=min(args.notes, len(real)), replace=False)
     real_ndb = ndb(real_features, real_features[sample], k=args.ndb_bins)
+    real_sample, real_sample_pitches = [real[i] for i in sample], real_pitches[sample]
+    real_pyin = pitch_accuracy_pyin(real_sample, rate, real_sample_pitches)
+    real_classifier = evaluator.score(real_sample, rate).pitch_accuracy(real_sample_pitches)
 
     print(machine_line())
     print(f"model {args.model}: {args.notes} notes at random pitches {pipe.config.pitch_min}-{pipe.config.pitch_max}, "
           f"seed {args.seed}\n")
     print("| measurement | value | reference |")
     print("|---|---|---|")
-    print(f"| pYIN pitch within 50 cents | {pyin.accuracy:.3f} | goal >= 0.85 (voiced {pyin.voiced_fraction:.3f}) |")
-    print(f"| note-classifier pitch accuracy | {classifier:.3f} | |")
+    print(f"| pYIN pitch within 50 cents | {pyin.accuracy:.3f} (voiced {pyin.voiced_fraction:.3f}) | goal >= 0.85; "
+          f"{real_pyin.accuracy:.3f} (voiced {real_pyin.voiced_fraction:.3f}) for {len(sample)} real training notes |")
+    print(f"| note-classifier pitch accuracy | {classifier:.3f} | {real_classifier:.3f} for the same real notes |")
     print(f"| NDB/k vs training notes (k={args.ndb_bins}) | {generated_ndb.fraction:.3f} | "
           f"{real_ndb.fraction:.3f} for {len(sample)} real training notes |")
     print(f"| spectral-envelope spread, one latent x {TIMBRE_PITCHES} pitches | {same:.2f} | "
@@ -105,6 +113,7 @@ def main() -> None:
     if args.report:
         metrics = {"pyin_pitch_accuracy": pyin.accuracy, "pyin_voiced_fraction": pyin.voiced_fraction,
                    "classifier_pitch_accuracy": classifier, f"ndb_k{args.ndb_bins}": generated_ndb.fraction,
+                   "pyin_pitch_accuracy_real": real_pyin.accuracy, "classifier_pitch_accuracy_real": real_classifier,
                    f"ndb_k{args.ndb_bins}_real_vs_real": real_ndb.fraction,
                    "envelope_spread_one_latent": same, "envelope_spread_latent_per_pitch": mixed}
         write_report(args.report, args.model, f"{args.notes} generated notes vs the notes of {args.config}",
