@@ -67,6 +67,18 @@ def timbre_consistency(pipe: GANSynthPipeline, trials: int) -> tuple[float, floa
     return float(np.mean(same)), float(np.mean(mixed))
 
 
+def by_octave(pyin, pitches: np.ndarray) -> list[str]:
+    """Markdown rows: the pYIN result per octave of requested pitch (where GANSynth fails is telling)."""
+    rows = ["| requested pitches | notes | pYIN within 50 cents | unvoiced |", "| --- | --- | --- | --- |"]
+    correct, unvoiced = np.asarray(pyin.correct), np.isnan(np.asarray(pyin.median_midi))
+    for low in range(int(pitches.min()) // 12 * 12, int(pitches.max()) + 1, 12):
+        chosen = (pitches >= low) & (pitches < low + 12)
+        if chosen.any():
+            rows.append(f"| {low}-{low + 11} | {int(chosen.sum())} | {correct[chosen].mean():.2f} | "
+                        f"{unvoiced[chosen].mean():.2f} |")
+    return rows
+
+
 def main() -> None:
     parser = bench_parser(__doc__, report=True)
     parser.add_argument("--model", required=True, help="a GANSynth folder")
@@ -110,6 +122,7 @@ def main() -> None:
           f"{real_ndb.fraction:.3f} for {len(sample)} real training notes |")
     print(f"| spectral-envelope spread, one latent x {TIMBRE_PITCHES} pitches | {same:.2f} | "
           f"{mixed:.2f} with a latent per pitch ({args.timbre_trials} trials) |")
+    print("\n" + "\n".join(by_octave(pyin, pitches)))
     if args.report:
         metrics = {"pyin_pitch_accuracy": pyin.accuracy, "pyin_voiced_fraction": pyin.voiced_fraction,
                    "classifier_pitch_accuracy": classifier, f"ndb_k{args.ndb_bins}": generated_ndb.fraction,
