@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 import yaml
@@ -9,7 +11,7 @@ from safetensors.torch import load_file
 from test_training_recipes import LinearRegressionRecipe, tiny_config
 
 from hfsynth.cli import main as cli
-from hfsynth.training import Trainer, export_checkpoint
+from hfsynth.training import Trainer, export_checkpoint, store_in_half_precision
 
 RECIPE = "test_training_recipes:LinearRegressionRecipe"
 
@@ -68,7 +70,7 @@ def test_cli_exports_and_refuses_to_overwrite(run, tmp_path, capsys):
 
 @pytest.mark.parametrize("damage, match", [
     ("not a checkpoint", "not a training checkpoint"), ("no run file", "no run file"),
-    ("no ema", "no moving average"), ("bad weights", "weights must be"),
+    ("no ema", "no moving average"), ("bad weights", "weights must be"), ("bad dtype", "storage_dtype must be"),
 ])
 def test_bad_requests_are_clear_errors_and_write_nothing(run, tmp_path, damage, match):
     checkpoint, kwargs = run / "checkpoints" / "step-00000006", {}
@@ -83,8 +85,10 @@ def test_bad_requests_are_clear_errors_and_write_nothing(run, tmp_path, damage, 
             if path.name != "ema.safetensors":
                 (copy / path.name).write_bytes(path.read_bytes())
         checkpoint, kwargs["run_file"] = copy, run / "run.yaml"
-    else:
+    elif damage == "bad weights":
         kwargs["weights"] = "best"
+    else:
+        kwargs["storage_dtype"] = "bfloat16"
     with pytest.raises(ValueError, match=match):
         export_checkpoint(checkpoint, tmp_path / "model", **kwargs)
     assert not (tmp_path / "model").exists()
@@ -109,3 +113,42 @@ def test_checkpoint_modules_gives_the_named_modules_with_the_chosen_weights(run)
     assert torch.equal(raw["model"].weight.detach(), live["weight"])
     assert torch.equal(averaged["model"].weight.detach(), ema["weight"])
     assert checkpoint_modules(checkpoint, names=[])[1] == {}
+
+
+def test_half_precision_export_halves_the_weights_and_nothing_else(run, tmp_path):
+    checkpoint = run / "checkpoints" / "step-00000006"
+    full = load_file(str(export_checkpoint(checkpoint, tmp_path / "full") / "model.safetensors"))
+    assert cli(["export", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "half"),
+                "--storage-dtype", "float16"]) == 0
+    half = load_file(str(tmp_path / "half" / "model.safetensors"))
+    assert half.keys() == full.keys()
+    for name, tensor in full.items():
+        assert half[name].dtype == torch.float16
+        assert torch.equal(half[name], tensor.half())
+
+
+def test_half_precision_weights_load_back_as_float32(tmp_path):
+    from toy_models import save_toy_sine
+    from transformers import AutoModel
+
+    folder = tmp_path / "toy"
+    save_toy_sine(folder)
+    config = json.loads((folder / "config.json").read_text())
+    del config["dtype"]  # without it, transformers' dtype="auto" would keep the stored float16
+    (folder / "config.json").write_text(json.dumps(config))
+    store_in_half_precision(folder)
+    assert json.loads((folder / "config.json").read_text())["dtype"] == "float32"
+    model = AutoModel.from_pretrained(folder)
+    assert model.gain.dtype == torch.float32
+    assert model.gain.item() == 2.0
+
+
+def test_weights_beyond_half_precision_are_refused_and_left_alone(tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "model.safetensors"
+    save_file({"small": torch.ones(2), "huge": torch.tensor([1e6])}, str(path))
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="beyond float16's range"):
+        store_in_half_precision(tmp_path)
+    assert path.read_bytes() == before

@@ -11,7 +11,7 @@ clipping, EMA, safetensors-only checkpoints and exact resume. Command line:
 from .checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
 from .config import TrainingConfig
 from .ema import ExponentialMovingAverage
-from .export import checkpoint_modules, export_checkpoint
+from .export import checkpoint_modules, export_checkpoint, store_in_half_precision
 from .recipe import ALL_MODULES, LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
 from .trainer import Trainer, TrainerCallback, TrainingResult
 
@@ -28,6 +28,7 @@ __all__ = [
     "TrainingResult",
     "checkpoint_modules",
     "export_checkpoint",
+    "store_in_half_precision",
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",

@@ -5,14 +5,22 @@ same folder without resuming: to ship the step that met its numbers, to compare 
 a run that was stopped early. The recipe is rebuilt from the run file (``run.yaml``, which every
 run leaves in its output folder), its modules get the checkpoint's weights (the moving average for
 the EMA module, as the trainer's own export does) and ``recipe.export`` writes the folder.
+
+Shipped folders live in git with a 25 MB budget each, so an export can store its weights in half
+precision (``storage_dtype="float16"``); the configs keep ``dtype: float32``, so ``from_pretrained``
+casts them back and the model runs in float32 as trained.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Collection
 from pathlib import Path
 
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .checkpoint import STATE_FILE, load_module_weights, read_tensors
@@ -21,6 +29,8 @@ from .recipe import TrainingRecipe
 from .train import RUN_FILE, build_recipe, load_run_config
 
 WEIGHTS = ("ema", "raw")
+STORAGE_DTYPES = ("float32", "float16")
+CONFIG_NAME = "config.json"
 
 
 def run_file_of(checkpoint: str | Path) -> Path:
@@ -70,14 +80,18 @@ def export_checkpoint(
     run_file: str | Path | None = None,
     weights: str = "ema",
     overwrite: bool = False,
+    storage_dtype: str = "float32",
 ) -> Path:
     """Writes ``checkpoint``'s model to ``output_dir`` with the run's ``recipe.export``; returns the folder.
 
-    ``weights`` as for :func:`checkpoint_modules`. The folder appears whole or not at all.
+    ``weights`` as for :func:`checkpoint_modules`; ``storage_dtype="float16"`` halves the weight files
+    (:func:`store_in_half_precision`). The folder appears whole or not at all.
     """
     output_dir = Path(output_dir)
     if output_dir.exists() and not overwrite:
         raise ValueError(f"{output_dir} already exists; choose a new folder or pass overwrite")
+    if storage_dtype not in STORAGE_DTYPES:
+        raise ValueError(f"storage_dtype must be one of {STORAGE_DTYPES}; got {storage_dtype!r}")
     recipe, modules = checkpoint_modules(checkpoint, run_file, weights)
     if recipe.export_reads_data:
         recipe.train_dataset()
@@ -87,9 +101,46 @@ def export_checkpoint(
     staging.mkdir(parents=True)
     try:
         recipe.export(staging, modules)
+        if storage_dtype == "float16":
+            store_in_half_precision(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(output_dir, ignore_errors=True)
     staging.rename(output_dir)
     return output_dir
+
+
+def store_in_half_precision(folder: str | Path) -> None:
+    """Rewrites the float32 tensors of every safetensors file under ``folder`` as float16, in place.
+
+    Each model folder's ``config.json`` is set to ``dtype: float32`` so that loading casts the weights
+    back (with ``dtype="auto"``, transformers' default, a config without it would load float16).
+    A weight beyond float16's range raises ``ValueError`` before any file is rewritten.
+    """
+    files = sorted(Path(folder).rglob("*.safetensors"))
+    halves = {}
+    for path in files:
+        tensors = load_file(path)
+        for name, tensor in tensors.items():
+            if tensor.dtype == torch.float32:
+                half = tensor.half()
+                if not torch.equal(half.isfinite(), tensor.isfinite()):
+                    raise ValueError(f"{path.name}: {name} has values beyond float16's range (max "
+                                     f"{tensor.abs().max().item():.3g}); export it with storage_dtype='float32'")
+                tensors[name] = half
+        halves[path] = tensors
+    for path, tensors in halves.items():
+        with safe_open(path, "pt") as handle:
+            metadata = handle.metadata()
+        save_file(tensors, path, metadata=metadata)
+        _keep_float32_on_load(path.parent / CONFIG_NAME)
+
+
+def _keep_float32_on_load(config_file: Path) -> None:
+    if not config_file.is_file():
+        return
+    config = json.loads(config_file.read_text())
+    if config.get("dtype") != "float32":
+        config["dtype"] = "float32"
+        config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
