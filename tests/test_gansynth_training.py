@@ -156,3 +156,29 @@ def test_the_projection_critic_scores_a_note_for_its_pitch(recipe):
     assert not torch.allclose(conditional, other_pitch)
     assert logs["adversarial"] == pytest.approx(-expected.mean().item(), rel=1e-5)
     torch.testing.assert_close(recipe.critic_score(out, labels), out.scores)   # off: unconditional
+
+
+def test_a_warm_start_regrows_only_the_widened_top_stage(recipe, tmp_path):
+    """``init_from`` + ``schedule_start``: a run with a wider top stage keeps every trained weight that
+    fits and starts where the schedule fades that stage in."""
+    from safetensors.torch import load_file
+
+    config = TrainingConfig(output_dir=str(tmp_path / "run"), max_steps=2, batch_size=4, learning_rate=1e-3,
+                            save_every=2, cpu=True)
+    Trainer(recipe, config).train()
+    checkpoint = tmp_path / "run" / "checkpoints" / "step-00000002"
+    wide = tiny_config(pitch_min=60, pitch_max=62, channels=[16, 16, 8, 16]).to_dict()  # top stage 8 -> 16
+    warm = GANSynthRecipe(data=NOTES, model=wide, stable_steps=1, fade_steps=2, pitch_monitor_every=None,
+                          init_from=str(checkpoint), schedule_start=7, cache_dir=recipe.cache_dir)
+    for name, module in warm.modules().items():
+        trained, own = load_file(str(checkpoint / f"model.{name}.safetensors")), module.state_dict()
+        same = {key for key in own if key in trained and torch.equal(own[key], trained[key])}
+        assert "blocks.0.conv1.weight" in same, f"{name} lost a lower stage's weights"
+        assert not any(key.startswith("blocks.2.conv1") for key in same), f"{name} kept a reshaped layer"
+    history = Trainer(warm, TrainingConfig(output_dir=str(tmp_path / "warm"), max_steps=1, batch_size=4,
+                                           log_every=1, cpu=True)).train().history
+    assert (history[0]["discriminator/stage"], history[0]["discriminator/alpha"]) == (3, 0.5)  # schedule step 7
+    with pytest.raises(ValueError, match="schedule_start"):
+        GANSynthRecipe(model=wide, schedule_start=-1)
+    with pytest.raises(ValueError, match="init_from"):
+        GANSynthRecipe(model=wide, init_from=str(tmp_path / "absent"))

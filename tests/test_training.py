@@ -300,3 +300,21 @@ def fresh_accelerate_state():
 def test_bf16_mixed_precision_trains_on_cpu(tmp_path, fresh_accelerate_state):
     result = Trainer(TinyGANRecipe(), tiny_config(tmp_path, max_steps=2, mixed_precision="bf16")).train()
     assert all(np.isfinite(entry["generator/loss"]) for entry in result.history)
+
+
+def test_matching_weights_load_and_the_rest_start_fresh(tmp_path):
+    from safetensors.torch import save_model
+
+    from hfsynth.training import load_matching_weights
+
+    trained = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    save_model(trained, str(tmp_path / "trained.safetensors"))
+    wider = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 5))  # a new head
+    initial_head = wider[1].weight.detach().clone()
+    assert load_matching_weights(wider, tmp_path / "trained.safetensors") == ["1.bias", "1.weight"]
+    assert torch.equal(wider[0].weight, trained[0].weight) and torch.equal(wider[0].bias, trained[0].bias)
+    assert torch.equal(wider[1].weight, initial_head)
+    with pytest.raises(ValueError, match="no tensor"):
+        load_matching_weights(torch.nn.Linear(7, 7), tmp_path / "trained.safetensors")
+    with pytest.raises(ValueError, match="missing"):
+        load_matching_weights(wider, tmp_path / "absent.safetensors")

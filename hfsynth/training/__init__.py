@@ -8,7 +8,7 @@ clipping, EMA, safetensors-only checkpoints and exact resume. Command line:
 ``hfsynth export --checkpoint runs/<run>/checkpoints/step-N --out DIR`` turns any checkpoint into a model folder.
 """
 
-from .checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+from .checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint, load_matching_weights, save_checkpoint
 from .config import TrainingConfig
 from .ema import ExponentialMovingAverage
 from .export import checkpoint_modules, export_checkpoint, store_in_half_precision
@@ -32,5 +32,6 @@ __all__ = [
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",
+    "load_matching_weights",
     "save_checkpoint",
 ]

@@ -297,3 +297,26 @@ def load_module_weights(module: nn.Module, path: Path) -> None:
         load_model(module, str(path), strict=True)
     except (SafetensorError, OSError, RuntimeError) as error:
         raise ValueError(f"checkpoint file {path} is corrupt or does not fit the module: {error}") from error
+
+
+def load_matching_weights(module: nn.Module, path: str | Path) -> list[str]:
+    """Copies into ``module`` the tensors of the safetensors file ``path`` whose names and shapes match;
+    returns the names of the module's tensors left as they were, sorted.
+
+    For warm starts: a model that differs from a trained one in a few layers (a wider block, a new
+    head) takes every trained weight that still fits, and the changed layers start from their
+    initialisation. A file that shares no tensor with the module raises ``ValueError``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"weights file {path} is missing")
+    try:
+        trained = load_file(str(path))
+    except (SafetensorError, OSError) as error:
+        raise ValueError(f"weights file {path} is corrupt: {error}") from error
+    own = module.state_dict()
+    fitting = {name: tensor for name, tensor in trained.items() if name in own and own[name].shape == tensor.shape}
+    if not fitting:
+        raise ValueError(f"no tensor of {path} fits {type(module).__name__}: is it that model's weights file?")
+    module.load_state_dict(fitting, strict=False)
+    return sorted(set(own) - set(fitting))

@@ -33,6 +33,7 @@ not exactly one process of batch 2B.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ import torch
 import torch.nn.functional as F
 
 from ...data import NoteDatasetConfig, as_torch, build_note_dataset
-from ...training import LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
+from ...training import LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe, load_matching_weights
 from .configuration_gansynth import GANSynthConfig
 from .modeling_gansynth import (
     GANSynthDiscriminator,
@@ -55,6 +56,8 @@ from .modeling_gansynth import (
 from .monitoring_gansynth import PitchTemplates, magnitude_profile
 from .pipeline_gansynth import save_gansynth_folder
 from .spectral_gansynth import SpectrogramTransform
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,11 @@ class GANSynthRecipe(TrainingRecipe):
         pitch_monitor_every: every this many steps, log the pitch accuracy of two generated notes per
             pitch at the current stage by nearest real template (:mod:`.monitoring_gansynth`), next to
             the real notes' own accuracy at that stage; ``None`` turns it off.
+        init_from: a training checkpoint (``runs/<run>/checkpoints/step-N``) whose live weights start both
+            networks wherever they fit (:func:`~hfsynth.training.load_matching_weights`); layers of
+            another shape, such as a widened top stage, start fresh. Pair it with ``schedule_start``.
+        schedule_start: the step of the progressive schedule that this run's step 0 is, e.g. the start
+            of the top stage's fade-in, to regrow only the top stage of a warm-started model.
         cache_dir: where rendered notes are cached.
     """
 
@@ -164,6 +172,8 @@ class GANSynthRecipe(TrainingRecipe):
         classify_fakes: bool = True,
         pitch_projection: bool = False,
         pitch_monitor_every: int | None = 250,
+        init_from: str | None = None,
+        schedule_start: int = 0,
         cache_dir: str | None = "cache/datasets",
     ):
         self.config = GANSynthConfig(**(model or {}))
@@ -174,6 +184,13 @@ class GANSynthRecipe(TrainingRecipe):
         self.pitch_monitor_every = pitch_monitor_every
         self.templates: PitchTemplates | None = None
         self.schedule = ProgressiveSchedule(self.config.num_stages, stable_steps, fade_steps)
+        if isinstance(schedule_start, bool) or not isinstance(schedule_start, int) or schedule_start < 0:
+            raise ValueError(f"schedule_start must be an integer >= 0; got {schedule_start!r}")
+        self.schedule_start = schedule_start
+        self.init_from = None if init_from is None else Path(init_from)
+        if self.init_from is not None and not self.init_from.is_dir():
+            raise ValueError(f"init_from must be a training checkpoint folder (runs/<run>/checkpoints/step-N); "
+                             f"{init_from} is not a folder")
         self.data = {
             "sampling_rate": self.config.sampling_rate,
             "pitches": (self.config.pitch_min, self.config.pitch_max),
@@ -185,8 +202,15 @@ class GANSynthRecipe(TrainingRecipe):
 
     # ------------------------------------------------------------------------------ modules
     def modules(self) -> dict[str, torch.nn.Module]:
-        """Built here, after the Trainer seeds the RNGs, so the initial weights follow the run's seed."""
-        return {"generator": GANSynthGenerator(self.config), "discriminator": GANSynthDiscriminator(self.config)}
+        """Built here, after the Trainer seeds the RNGs, so the initial weights follow the run's seed;
+        then warm-started from ``init_from`` where its weights fit."""
+        modules = {"generator": GANSynthGenerator(self.config), "discriminator": GANSynthDiscriminator(self.config)}
+        if self.init_from is not None:
+            for name, module in modules.items():
+                fresh = load_matching_weights(module, self.init_from / f"model.{name}.safetensors")
+                if fresh:  # as transformers warns of weights "newly initialized" in from_pretrained
+                    logger.warning(f"{name}: weights from {self.init_from} except these, which start fresh: {fresh}")
+        return modules
 
     def optimizer_groups(self) -> list[OptimizerGroup]:
         return [
@@ -227,7 +251,7 @@ class GANSynthRecipe(TrainingRecipe):
 
     # --------------------------------------------------------------------------------- loss
     def compute_loss(self, group: str, batch: dict[str, torch.Tensor], models: RecipeModules, step: int) -> LossOutput:
-        stage, alpha = self.schedule.at(step)
+        stage, alpha = self.schedule.at(self.schedule_start + step)
         pitch = batch["pitch"]
         latents = torch.randn(pitch.shape[0], self.config.latent_size, device=pitch.device)
         labels = pitch - self.config.pitch_min
