@@ -28,10 +28,10 @@ __all__ = [
     "TrainingResult",
     "checkpoint_modules",
     "export_checkpoint",
-    "store_in_half_precision",
     "latest_checkpoint",
     "list_checkpoints",
     "load_checkpoint",
     "load_matching_weights",
     "save_checkpoint",
+    "store_in_half_precision",
 ]

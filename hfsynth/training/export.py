@@ -23,6 +23,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ..files import atomic_path
 from .checkpoint import STATE_FILE, load_module_weights, read_tensors
 from .ema import ExponentialMovingAverage
 from .recipe import TrainingRecipe
@@ -133,7 +134,8 @@ def store_in_half_precision(folder: str | Path) -> None:
     for path, tensors in halves.items():
         with safe_open(path, "pt") as handle:
             metadata = handle.metadata()
-        save_file(tensors, path, metadata=metadata)
+        with atomic_path(path) as partial:
+            save_file(tensors, partial, metadata=metadata)
         _keep_float32_on_load(path.parent / CONFIG_NAME)
 
 
@@ -143,4 +145,5 @@ def _keep_float32_on_load(config_file: Path) -> None:
     config = json.loads(config_file.read_text())
     if config.get("dtype") != "float32":
         config["dtype"] = "float32"
-        config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        with atomic_path(config_file) as partial:
+            Path(partial).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
