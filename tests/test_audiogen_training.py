@@ -146,6 +146,13 @@ def test_mixing_joins_captions_and_keeps_the_peak(codec_folder, clips):
     assert torch.allclose(mixed, torch.full((1, 100), 0.11))
 
 
+def test_note_name_dropout_leaves_the_register_word_alone(codec_folder):
+    settings = dict(codec=codec_folder, dataset="folder", data={"folder": "x"}, model=TINY_MODEL, segment_seconds=0.5)
+    examples = [{"caption": "a loud low organ note, E2"}, {"caption": "a soft hum"}]
+    assert AudioGenRecipe(**settings).captions(examples) == ["a loud low organ note, E2", "a soft hum"]
+    assert AudioGenRecipe(**settings, note_name_dropout=1.0).captions(examples) == ["a loud low organ note", "a soft hum"]
+
+
 def test_unmixed_crops_are_encoded_once(codec_folder, clips):
     recipe = AudioGenRecipe(codec=codec_folder, dataset="folder", data={"folder": clips}, model=TINY_MODEL,
                             segment_seconds=0.5, mix_probability=0.0)
@@ -202,6 +209,7 @@ def test_a_pretrained_t5_and_its_tokenizer_load_from_a_folder(codec_folder, clip
         ({"segment_seconds": 1.0}, "needs 52 decoder steps"),
         ({"mix_probability": 1.5}, "mix_probability"),
         ({"snr_db": (5.0, -5.0)}, "snr_db"),
+        ({"note_name_dropout": -0.1}, "note_name_dropout"),
         ({"text_encoder": "t5", "model": {"text_encoder": {}}}, "not both"),
         ({"codec": "no/such/codec"}, "cannot read the codec"),
     ],

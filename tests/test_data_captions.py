@@ -11,6 +11,7 @@ import torch
 from hfsynth.audio.pitch import find_pitch, midi_to_hz
 from hfsynth.data.captions import (
     FAMILY_WORDS,
+    drop_note_names,
     family_words,
     find_family,
     music_caption,
@@ -75,3 +76,23 @@ def test_midi_to_hz_takes_numbers_arrays_and_tensors():
     assert midi_to_hz(69) == 440.0 and np.allclose(midi_to_hz(np.array([57, 81])), [220.0, 880.0])
     hz = midi_to_hz(torch.tensor([57, 69]))
     assert isinstance(hz, torch.Tensor) and torch.allclose(hz, torch.tensor([220.0, 440.0]))
+
+
+@pytest.mark.parametrize("caption, without_notes", [
+    ("a medium-loud low organ note, E2", "a medium-loud low organ note"),
+    ("bass note E1, low register, loud", "bass note, low register, loud"),
+    ("loud keyboard, F#3 (mid register)", "loud keyboard (mid register)"),
+    ("a high-pitched voice playing G#5, strong", "a high-pitched voice playing, strong"),
+    ("a soft flute note, C4 and a loud bass note, A-1", "a soft flute note and a loud bass note"),
+    ("a fast string quartet at 140 bpm, mid register, loud", "a fast string quartet at 140 bpm, mid register, loud"),
+])
+def test_note_names_can_be_dropped_and_the_rest_reads_naturally(caption, without_notes):
+    assert drop_note_names(caption) == without_notes
+    assert find_pitch(drop_note_names(caption)) is None and find_family(drop_note_names(caption)) == find_family(caption)
+
+
+def test_every_note_caption_loses_exactly_its_note_name():
+    for program, pitch in [(0, 40), (33, 61), (52, 80), (73, 84), (24, 36)]:
+        caption = note_caption(program, pitch, 100, seed=pitch)
+        dropped = drop_note_names(caption)
+        assert find_pitch(dropped) is None and register_word(pitch) in dropped and "  " not in dropped

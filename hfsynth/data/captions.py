@@ -93,6 +93,23 @@ def find_family(text: str) -> str | None:
     return None
 
 
+#: A note name as :func:`~hfsynth.audio.pitch.midi_to_note` writes it ("C4", "F#3", "A-1").
+_NOTE_NAME = re.compile(r"(?<![A-Za-z])[A-G]#?-?\d+\b")
+
+
+def drop_note_names(caption: str) -> str:
+    """The caption without its note names, e.g. "a loud low organ note, E2" -> "a loud low organ note".
+
+    Captions name a note's register and its note, and the note name alone fixes the pitch; training
+    on some captions without it makes the register word carry its meaning on its own.
+    """
+    text = _NOTE_NAME.sub("", caption)
+    text = re.sub(r"\s+([,)])", r"\1", text)             # "note , loud" -> "note, loud"
+    text = re.sub(r",\s*(?=,|$| and\b)", "", text)         # a clause left empty
+    text = re.sub(r",\s*(?=\()", " ", text)                # "organ, (low register)" -> "organ (low register)"
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
 def note_caption(program: int, pitch: int, velocity: int, seed: int | str = 0) -> str:
     """A caption for one note, e.g. "a soft mid piano note, C4" or "bass note E1, low register, loud"."""
     rng = random.Random(f"note:{seed}:{program}:{pitch}:{velocity}")

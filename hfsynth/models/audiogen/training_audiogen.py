@@ -30,6 +30,7 @@ import datasets
 import torch
 from transformers import AutoTokenizer, EncodecConfig, PreTrainedTokenizerBase
 
+from ...data.captions import drop_note_names
 from ...modules.augmentation import mix_at_snr
 from ...training import LossOutput, TrainingRecipe
 from .configuration_audiogen import AudioGenConfig
@@ -61,6 +62,9 @@ class AudioGenRecipe(TrainingRecipe):
             ``max_position_embeddings``).
         mix_probability / snr_db: how often an example is mixed with another, and the range of
             SNRs (dB) drawn uniformly for a mix.
+        note_name_dropout: how often a caption loses its note names ("a loud low organ note, E2" ->
+            "a loud low organ note"), so that the register word alone learns to set the pitch; with
+            every caption naming its note, a model comes to ignore the register word.
     """
 
     ema_module = "model"
@@ -77,12 +81,15 @@ class AudioGenRecipe(TrainingRecipe):
         segment_seconds: float = 5.0,
         mix_probability: float = 0.5,
         snr_db: tuple[float, float] = (-5.0, 5.0),
+        note_name_dropout: float = 0.0,
         cache_dir: str | None = "cache/datasets",
     ):
         if not codec:
             raise ValueError("AudioGen learns a trained codec's codes: pass codec=<folder of CodecRecipe's export>")
         if not 0.0 <= mix_probability <= 1.0:
             raise ValueError(f"mix_probability must be in [0, 1]; got {mix_probability}")
+        if not 0.0 <= note_name_dropout <= 1.0:
+            raise ValueError(f"note_name_dropout must be in [0, 1]; got {note_name_dropout}")
         if len(snr_db) != 2 or not snr_db[0] <= snr_db[1]:
             raise ValueError(f"snr_db must be (low, high) with low <= high; got {snr_db!r}")
         self.codec, self.text_encoder, self.model_settings = str(codec), text_encoder, dict(model or {})
@@ -92,6 +99,7 @@ class AudioGenRecipe(TrainingRecipe):
         self.dataset, self.data, self.cache_dir = dataset, dict(data or {}), cache_dir
         self.tokenizer_vocab_size = tokenizer_vocab_size
         self.mix_probability, self.snr_db = mix_probability, tuple(snr_db)
+        self.note_name_dropout = note_name_dropout
         try:
             codec_config = EncodecConfig.from_pretrained(self.codec)
         except OSError as error:
@@ -157,13 +165,21 @@ class AudioGenRecipe(TrainingRecipe):
         "cache_keys": (clip, start frame) of each unmixed crop, None for a mix}."""
         audio, starts = random_crops([example["audio"] for example in examples], self.segment_samples,
                                      self.config.hop_length)
-        audio, captions, mixed = self.mix(audio, [example[CAPTION_COLUMN] for example in examples])
+        audio, captions, mixed = self.mix(audio, self.captions(examples))
         tokens = self.tokenizer(captions, padding=True, truncation=True, max_length=self.config.max_text_length,
                                 return_tensors="pt")
         keys = [None if mix else (int(example[INDEX_COLUMN]), start)
                 for example, start, mix in zip(examples, starts, mixed.tolist())]
         return {"input_values": audio, "input_ids": tokens["input_ids"], "attention_mask": tokens["attention_mask"],
                 "cache_keys": keys}
+
+    def captions(self, examples: list[dict[str, Any]]) -> list[str]:
+        """The examples' captions, each without its note names with probability ``note_name_dropout``."""
+        captions = [example[CAPTION_COLUMN] for example in examples]
+        if self.note_name_dropout == 0.0:
+            return captions
+        dropped = (torch.rand(len(captions)) < self.note_name_dropout).tolist()
+        return [drop_note_names(caption) if drop else caption for caption, drop in zip(captions, dropped)]
 
     def mix(self, audio: torch.Tensor, captions: list[str]) -> tuple[torch.Tensor, list[str], torch.Tensor]:
         """Mixing augmentation: each chosen example gets the next example of the batch added at a
