@@ -63,8 +63,8 @@ class AudioGenRecipe(TrainingRecipe):
         mix_probability / snr_db: how often an example is mixed with another, and the range of
             SNRs (dB) drawn uniformly for a mix.
         note_name_dropout: how often a caption loses its note names ("a loud low organ note, E2" ->
-            "a loud low organ note"), so that the register word alone learns to set the pitch; with
-            every caption naming its note, a model comes to ignore the register word.
+            "a loud low organ note"), so that the register word alone learns to set the pitch. With
+            every caption naming its note, the tiny run came to ignore the register word (bench/RESULTS.md).
     """
 
     ema_module = "model"
