@@ -6,11 +6,14 @@ sample with top-k 250 and classifier-free guidance 3 (a doubled batch) for the s
 decoder steps. Then hfsynth's real-time factor for 10 s of audio (beyond one 5 s window, so the
 sliding window is included).
 
-    python bench/audiogen_speed.py [--threads 2] [--quick] [--compile] [--repeats 3]
+    python bench/audiogen_speed.py [--threads 2] [--quick] [--compile] [--int8] [--repeats 3]
 
 ``--compile`` adds both decoders compiled with ``torch.compile(dynamic=True)`` (what a user gets
 with ``model.decoder.compile(dynamic=True)``), timed after a first call that compiles; that first
-call's time is printed too. Every row is the fastest of ``--repeats`` calls, all in one process.
+call's time is printed too. ``--int8`` adds both decoders with their linear layers quantised to
+int8 by ``torch.ao.quantization.quantize_dynamic`` (fbgemm; a decode step is bound by reading the
+weights, and int8 reads a quarter of the bytes). Every row is the fastest of ``--repeats`` calls,
+all in one process; every variant is applied to both models, so each ratio compares like with like.
 
 Prints a Markdown table: decoder steps per second (generation time without the final codec
 decode), the whole call's time, and the real-time factor (generation time / audio duration;
@@ -19,7 +22,10 @@ below 1 is faster than real time). ``--quick`` finishes in well under a minute.
 
 from __future__ import annotations
 
+import copy
 import functools
+import warnings
+from collections.abc import Callable
 
 import torch
 from _common import bench_parser, best_time, machine_line, parse_bench_args
@@ -48,6 +54,29 @@ def build_models() -> tuple[AudioGenForConditionalGeneration, MusicgenForConditi
 
 
 @torch.inference_mode()
+def quantized_decoder(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``model`` whose decoder's linear layers are dynamic int8 (weights int8, activations
+    quantised per call)."""
+    model = copy.deepcopy(model)
+    with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao
+        warnings.simplefilter("ignore")
+        model.decoder = torch.ao.quantization.quantize_dynamic(model.decoder, {torch.nn.Linear}, torch.qint8)
+    return model
+
+
+def compiled_decoder(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``model`` with its decoder under ``torch.compile(dynamic=True)``."""
+    model = copy.deepcopy(model)
+    model.decoder.compile(dynamic=True)
+    return model
+
+
+#: name -> what turns a plain model into that variant (None: the model as built).
+VARIANTS: dict[str, Callable[[torch.nn.Module], torch.nn.Module] | None] = {
+    "": None, "decoder compiled": compiled_decoder, "decoder int8": quantized_decoder,
+}
+
+
 def codec_decode_seconds(model: AudioGenForConditionalGeneration, frames: int) -> float:
     codes = torch.randint(0, model.config.decoder.codebook_size, (1, model.config.decoder.num_codebooks, frames))
     return best_time(lambda: model.decode_audio(codes), repeats=1, warm_up=False)
@@ -56,6 +85,7 @@ def codec_decode_seconds(model: AudioGenForConditionalGeneration, frames: int) -
 def main() -> None:
     parser = bench_parser(__doc__, "fewer steps and a shorter RTF clip (a smoke run)")
     parser.add_argument("--compile", action="store_true", help="also time both decoders under torch.compile")
+    parser.add_argument("--int8", action="store_true", help="also time both decoders quantised to dynamic int8")
     parser.add_argument("--repeats", type=int, default=1, help="time each model this many times; keep the fastest")
     args = parse_bench_args(parser)
     if args.repeats < 1:
@@ -74,18 +104,21 @@ def main() -> None:
     print("| model | decoder params | whole call (s) | decoder steps/s |")
     print("| --- | --- | --- | --- |")
     models = (("hfsynth AudioGen", audiogen), ("transformers MusicGen", musicgen))
-    for compiled in (False, True) if args.compile else (False,):
-        for name, model in models:
+    chosen = [""] + ["decoder compiled"] * args.compile + ["decoder int8"] * args.int8
+    for variant in chosen:
+        for name, plain in models:
+            model = plain if VARIANTS[variant] is None else VARIANTS[variant](plain)
             generate = functools.partial(model.generate, input_ids, **sampling)
-            if compiled:
-                model.decoder.compile(dynamic=True)
-                name += f", decoder compiled (first call {best_time(generate, repeats=1, warm_up=False):.0f} s)"
-            params = sum(p.numel() for p in model.decoder.parameters()) / 1e6
-            seconds = best_time(generate, args.repeats, warm_up=False)
+            if variant:
+                name += f", {variant}"
+            if variant == "decoder compiled":
+                name += f" (first call {best_time(generate, repeats=1, warm_up=False):.0f} s)"
+            params = sum(p.numel() for p in plain.decoder.parameters()) / 1e6
+            seconds = best_time(generate, args.repeats, warm_up=variant != "decoder compiled")
             print(f"| {name} | {params:.2f}M | {seconds:.2f} | {steps / max(seconds - decode, 1e-9):.0f} |", flush=True)
     rtf_call = functools.partial(audiogen.generate, input_ids, audio_length_in_s=rtf_seconds)
     seconds = best_time(rtf_call, args.repeats, warm_up=False)
-    print(f"\nhfsynth AudioGen{' (decoder compiled)' if args.compile else ''}, {rtf_seconds:g} s of audio "
+    print(f"\nhfsynth AudioGen, {rtf_seconds:g} s of audio "
           f"(default sampling, guidance 3): {seconds:.2f} s, real-time factor {seconds / rtf_seconds:.2f}")
 
 
