@@ -13,22 +13,10 @@ from __future__ import annotations
 
 import torch
 from _common import bench_parser, machine_line, parse_bench_args
+from _notes import fixed_length_notes
 from audiogen_speed import quantized_decoder
 
-from hfsynth.data import NoteDatasetConfig, as_torch, build_note_dataset
-from hfsynth.data.notes import DEFAULT_PROGRAMS
 from hfsynth.models.audiogen import AudioGenForConditionalGeneration, AudioGenProcessor
-
-
-def captioned_notes(count: int, sampling_rate: int, seconds: float) -> tuple[torch.Tensor, list[str]]:
-    """``count`` rendered notes (C3-C5, one program per family) cut to ``seconds``, with their captions."""
-    config = NoteDatasetConfig(programs=DEFAULT_PROGRAMS, pitches=(48, 72), velocities=(50, 100),
-                               duration_in_s=(seconds, seconds), sampling_rate=sampling_rate,
-                               max_examples=count, seed=1)
-    notes = as_torch(build_note_dataset(config, cache_dir=None), sampling_rate, columns=["audio", "caption"])
-    length = round(seconds * sampling_rate)
-    audio = torch.stack([torch.nn.functional.pad(row["audio"], (0, length))[:length] for row in notes])
-    return audio, [row["caption"] for row in notes]
 
 
 @torch.inference_mode()
@@ -40,7 +28,8 @@ def main() -> None:
     args = parse_bench_args(parser)
     model = AudioGenForConditionalGeneration.from_pretrained(args.model).eval()
     processor = AudioGenProcessor.from_pretrained(args.model)
-    audio, captions = captioned_notes(args.notes, model.config.sampling_rate, args.seconds)
+    audio, notes = fixed_length_notes(args.notes, model.config.sampling_rate, args.seconds, ["caption"])
+    captions = list(notes["caption"])
     text = processor(text=captions, return_tensors="pt")
     codes = model.encode_audio(audio)
     outputs = {name: candidate(**text, audio_codes=codes)
