@@ -7,8 +7,9 @@
    (``pipelines/note-classifier``, the evaluation suite's) names the family of each result; the
    goal is >= 80% correct. Real training notes of the same prompts' families, and the codec's
    reconstructions of them (what generated audio can at best sound like), give the ceilings.
-2. Register: "a low-pitched <family> note" vs "a high-pitched <family> note" for every family; the
-   median pYIN pitch (searched over C2-C6) of each set, and how many families went the right way.
+2. Register: "a low-pitched <family> note" vs "a high-pitched <family> note", ``--register-per-family``
+   clips of each for every family; the median pYIN pitch (searched over C2-C6) of all "low" and all
+   "high" clips, and in how many families the median of the "high" clips is above the "low" ones'.
 
 Both at guidance scale 1 (no guidance) and 3 (the default), from the same seeds (``--guidance`` for others).
 """
@@ -82,17 +83,22 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="an AudioGen folder (text-to-audio)")
     parser.add_argument("--classifier", default="pipelines/note-classifier")
     parser.add_argument("--per-family", type=int, default=8)
+    parser.add_argument("--register-per-family", type=int, default=1,
+                        help="clips per family for each register word (more: a steadier count of right-way families)")
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--batch-size", type=int, default=22)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--guidance", type=float, nargs="+", default=[1.0, 3.0], help="guidance scales to compare")
     args = parse_bench_args(parser)
+    if args.register_per_family < 1:
+        parser.error(f"--register-per-family must be >= 1; got {args.register_per_family}")
     pipe = AudioGenPipeline.from_pretrained(args.model)
     rate = pipe.model.config.sampling_rate
     classifier = ClassifierEvaluator.from_pretrained(args.classifier)
     prompts, families = family_prompts(args.per_family, args.seed)
-    register_words = {register: [f"a {register}-pitched {FAMILY_WORDS[f][0]} note" for f in FAMILIES]
-                      for register in ("low", "high")}
+    repeats = args.register_per_family
+    register_words = {register: [f"a {register}-pitched {FAMILY_WORDS[f][0]} note" for f in FAMILIES
+                                 for _ in range(repeats)] for register in ("low", "high")}
     print(machine_line())
     real, reconstructed = real_notes_ceiling(classifier, pipe.model.audio_encoder, 2, args.seconds)
     print(f"model {args.model}; {len(prompts)} family prompts, {args.seconds:g} s each; classifier family "
@@ -105,7 +111,9 @@ def main() -> None:
         accuracy = classifier.score(clips, rate).family_accuracy(families)
         medians = {register: median_pitch(generate(pipe, texts, args.seconds, guidance, args.seed, args.batch_size),
                                           rate) for register, texts in register_words.items()}
-        right_way = int(np.sum(medians["high"] > medians["low"]))
+        by_family = {register: np.nanmedian(values.reshape(len(FAMILIES), repeats), axis=1)
+                     for register, values in medians.items()}
+        right_way = int(np.sum(by_family["high"] > by_family["low"]))
         low, high = float(np.nanmedian(medians["low"])), float(np.nanmedian(medians["high"]))
         print(f"| {guidance:g} | {accuracy:.3f} | {low:.1f} | {high:.1f} | {right_way} / {len(FAMILIES)} |", flush=True)
         tag = f"guidance_{guidance:g}"
@@ -113,7 +121,7 @@ def main() -> None:
                         f"high_median_midi_{tag}": high, f"families_high_above_low_{tag}": right_way})
     if args.report:
         write_report(args.report, args.model, "prompts naming each instrument family / register", "text-to-audio",
-                     len(prompts) + 2 * len(FAMILIES), metrics)
+                     len(prompts) + 2 * len(FAMILIES) * repeats, metrics)
 
 
 if __name__ == "__main__":
