@@ -1,13 +1,14 @@
 """GANSynth generation speed (network + spectral inversion) against a same-length WaveNet generation.
 
-    python bench/gansynth_speed.py [--threads 2] [--quick]
+    python bench/gansynth_speed.py [--threads 2] [--quick] [--model pipelines/gansynth-small]
 
 GANSynth paints a whole note in one forward pass, then inverts the spectrogram; WaveNet generates
 one sample at a time. Both are untrained (speed does not depend on the weights), at the default
 ``GANSynthConfig`` (1.024 s notes at 16 kHz; "mag_if" and "mel_if") and a small WaveNet like
 ``configs/wavenet_vocoder_tiny.yaml`` without its mel (20 layers in 2 stacks, 64/128/64 channels).
 WaveNet is slow, so it generates a few hundred samples and its time is extrapolated to the note's
-length (its incremental cost per sample is constant, see ``bench/wavenet_speed.py``).
+length (its incremental cost per sample is constant, see ``bench/wavenet_speed.py``). ``--model``
+times a model folder's configuration instead of the default one (random weights all the same).
 
 Prints a Markdown table: seconds per batch, and the real-time factor (seconds of audio made per
 second of compute; above 1 is faster than real time).
@@ -15,6 +16,7 @@ second of compute; above 1 is faster than real time).
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import torch
 from _common import bench_parser, best_time, machine_line, parse_bench_args
@@ -46,21 +48,33 @@ def row(name: str, batch: int, seconds: float, audio_seconds: float, note: str =
     return f"| {name} | {batch} | {seconds:.3g} | {batch * audio_seconds / seconds:.3g} | {note} |"
 
 
+def gansynth_configs(model: str | None) -> dict[str, GANSynthConfig]:
+    """Name -> configuration to time: ``model``'s, or the default one in both representations."""
+    if model is not None:
+        config = GANSynthConfig.from_pretrained(model)
+        return {f"GANSynth {Path(model).name} ({config.representation})": config}
+    return {f"GANSynth {representation}": GANSynthConfig(representation=representation)
+            for representation in ("mag_if", "mel_if")}
+
+
 def main() -> None:
-    args = parse_bench_args(bench_parser(__doc__, "one repeat, 100 WaveNet samples: ~30 s"))
+    parser = bench_parser(__doc__, "one repeat, 100 WaveNet samples: ~30 s")
+    parser.add_argument("--model", help="a GANSynth folder whose configuration to time (default: GANSynthConfig())")
+    args = parse_bench_args(parser)
     repeats, wavenet_samples = (1, 100) if args.quick else (5, 2000)
     print(machine_line())
     torch.manual_seed(0)
-    config = GANSynthConfig()
+    configs = gansynth_configs(args.model)
+    config = next(iter(configs.values()))
     audio_seconds, samples = config.audio_length_in_s, config.num_samples
     print(f"\none note: {audio_seconds} s = {samples} samples at {config.sampling_rate} Hz")
     print("| model | batch | seconds per batch | x real time | notes |")
     print("| --- | --- | --- | --- | --- |")
-    for representation in ("mag_if", "mel_if"):
-        model = GANSynthGenerator(GANSynthConfig(representation=representation)).eval()
+    for name, gansynth_config in configs.items():
+        model = GANSynthGenerator(gansynth_config).eval()
         for batch in BATCHES:
             network, inversion = gansynth_times(model, batch, repeats)
-            print(row(f"GANSynth {representation}", batch, network + inversion, audio_seconds,
+            print(row(name, batch, network + inversion, audio_seconds,
                       f"network {network:.3f} s + inversion {inversion:.3f} s"), flush=True)
     wavenet = WaveNetModel(WaveNetConfig(layers=20, stacks=2, residual_channels=64, gate_channels=128,
                                          skip_channels=64, sampling_rate=config.sampling_rate)).eval()
