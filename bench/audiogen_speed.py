@@ -53,7 +53,6 @@ def build_models() -> tuple[AudioGenForConditionalGeneration, MusicgenForConditi
     return audiogen, musicgen
 
 
-@torch.inference_mode()
 def quantized_decoder(model: torch.nn.Module) -> torch.nn.Module:
     """A copy of ``model`` whose decoder's linear layers are dynamic int8 (weights int8, activations
     quantised per call)."""
@@ -77,6 +76,7 @@ VARIANTS: dict[str, Callable[[torch.nn.Module], torch.nn.Module] | None] = {
 }
 
 
+@torch.inference_mode()
 def codec_decode_seconds(model: AudioGenForConditionalGeneration, frames: int) -> float:
     codes = torch.randint(0, model.config.decoder.codebook_size, (1, model.config.decoder.num_codebooks, frames))
     return best_time(lambda: model.decode_audio(codes), repeats=1, warm_up=False)
