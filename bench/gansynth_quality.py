@@ -11,11 +11,14 @@
    drawn at random (the value a perfect generator would get with this sample size).
 3. Timbre consistency: one latent plays 12 pitches; the spread of their spectral envelopes
    (MFCC 1-19 averaged over the note, standard deviation across the 12 pitches) is compared with
-   12 pitches each played by a different latent. One latent should be the more consistent.
+   12 pitches each played by a different latent. One latent should be the more consistent. The same
+   comparison on real training notes (one instrument against a random instrument per pitch) shows
+   how large that gap is when the timbre really is held.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import librosa
@@ -39,12 +42,26 @@ def generate(pipe: GANSynthPipeline, pitches: np.ndarray, latents: torch.Tensor)
     return [pipe(int(pitch), latents=latent).audios[0, 0] for pitch, latent in zip(pitches, latents)]
 
 
-def training_notes(config_path: str, sampling_rate: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """(clips, their MIDI pitches) of the training config's note set."""
+@dataclass
+class TrainingNotes:
+    """The training config's note set: clips and, per clip, its MIDI pitch, program and velocity."""
+
+    clips: list[np.ndarray]
+    pitches: np.ndarray
+    instruments: np.ndarray
+    velocities: np.ndarray
+
+    def clip(self, pitch: int, instrument: int, velocity: int) -> np.ndarray:
+        index = np.flatnonzero((self.pitches == pitch) & (self.instruments == instrument) & (self.velocities == velocity))
+        return self.clips[index[0]]
+
+
+def training_notes(config_path: str, sampling_rate: int) -> TrainingNotes:
     data = yaml.safe_load(Path(config_path).read_text())["recipe_args"]["data"]
     dataset = build_note_dataset(NoteDatasetConfig(sampling_rate=sampling_rate, **data), cache_dir="cache/datasets")
-    columns = as_torch(dataset, sampling_rate, columns=["audio", "pitch"])
-    return [clip.numpy() for clip in columns["audio"]], np.asarray(columns["pitch"])
+    columns = as_torch(dataset, sampling_rate, columns=["audio", "pitch", "instrument", "velocity"])
+    return TrainingNotes([clip.numpy() for clip in columns["audio"]], np.asarray(columns["pitch"]),
+                         np.asarray(columns["instrument"]), np.asarray(columns["velocity"]))
 
 
 def envelope_spread(notes: list[np.ndarray], sampling_rate: int) -> float:
@@ -53,17 +70,37 @@ def envelope_spread(notes: list[np.ndarray], sampling_rate: int) -> float:
     return float(np.std(np.stack(envelopes), axis=0).mean())
 
 
+def timbre_pitches(low: int, high: int) -> np.ndarray:
+    return np.linspace(low, high, TIMBRE_PITCHES).round().astype(int)
+
+
 def timbre_consistency(pipe: GANSynthPipeline, trials: int) -> tuple[float, float]:
     """(mean spread with one latent per trial, mean spread with a new latent per note)."""
-    low, high = pipe.config.pitch_min, pipe.config.pitch_max
+    pitches = timbre_pitches(pipe.config.pitch_min, pipe.config.pitch_max)
     same, mixed = [], []
     for trial in range(trials):
-        pitches = np.linspace(low, high, TIMBRE_PITCHES).round().astype(int)
         one = pipe.model.sample_latents(1, torch.Generator().manual_seed(1000 + trial)).repeat(TIMBRE_PITCHES, 1)
         many = pipe.model.sample_latents(TIMBRE_PITCHES, torch.Generator().manual_seed(2000 + trial))
         rate = pipe.config.sampling_rate
         same.append(envelope_spread(generate(pipe, pitches, one), rate))
         mixed.append(envelope_spread(generate(pipe, pitches, many), rate))
+    return float(np.mean(same)), float(np.mean(mixed))
+
+
+def real_timbre_consistency(
+    real: TrainingNotes, pitches: np.ndarray, sampling_rate: int, trials: int, seed: int
+) -> tuple[float, float]:
+    """(mean spread of one instrument at ``pitches``, mean spread of a random instrument per pitch), each
+    trial at one random velocity: the gap that holding the timbre makes in real notes."""
+    rng = np.random.default_rng(seed)
+    instruments, velocities = np.unique(real.instruments), np.unique(real.velocities)
+    same, mixed = [], []
+    for _ in range(trials):
+        velocity, instrument = rng.choice(velocities), rng.choice(instruments)
+        one = [real.clip(pitch, instrument, velocity) for pitch in pitches]
+        many = [real.clip(pitch, rng.choice(instruments), velocity) for pitch in pitches]
+        same.append(envelope_spread(one, sampling_rate))
+        mixed.append(envelope_spread(many, sampling_rate))
     return float(np.mean(same)), float(np.mean(mixed))
 
 
@@ -101,7 +138,11 @@ def main() -> None:
     evaluator = ClassifierEvaluator.from_pretrained(args.classifier)
     classifier = evaluator.score(notes, rate).pitch_accuracy(pitches)
 
-    real, real_pitches = training_notes(args.config, rate)
+    training = training_notes(args.config, rate)
+    real, real_pitches = training.clips, training.pitches
+    real_same, real_mixed = real_timbre_consistency(
+        training, timbre_pitches(pipe.config.pitch_min, pipe.config.pitch_max), rate, args.timbre_trials, args.seed
+    )
     real_features = log_spectrum_features(real, rate)
     generated_ndb = ndb(real_features, log_spectrum_features(notes, rate), k=args.ndb_bins)
     sample = rng.choice(len(real), size=min(args.notes, len(real)), replace=False)
@@ -122,13 +163,17 @@ def main() -> None:
           f"{real_ndb.fraction:.3f} for {len(sample)} real training notes |")
     print(f"| spectral-envelope spread, one latent x {TIMBRE_PITCHES} pitches | {same:.2f} | "
           f"{mixed:.2f} with a latent per pitch ({args.timbre_trials} trials) |")
+    print(f"| the same for real training notes, one instrument x {TIMBRE_PITCHES} pitches | {real_same:.2f} | "
+          f"{real_mixed:.2f} with a random instrument per pitch ({args.timbre_trials} trials) |")
     print("\n" + "\n".join(by_octave(pyin, pitches)))
     if args.report:
         metrics = {"pyin_pitch_accuracy": pyin.accuracy, "pyin_voiced_fraction": pyin.voiced_fraction,
                    "classifier_pitch_accuracy": classifier, f"ndb_k{args.ndb_bins}": generated_ndb.fraction,
                    "pyin_pitch_accuracy_real": real_pyin.accuracy, "classifier_pitch_accuracy_real": real_classifier,
                    f"ndb_k{args.ndb_bins}_real_vs_real": real_ndb.fraction,
-                   "envelope_spread_one_latent": same, "envelope_spread_latent_per_pitch": mixed}
+                   "envelope_spread_one_latent": same, "envelope_spread_latent_per_pitch": mixed,
+                   "envelope_spread_real_one_instrument": real_same,
+                   "envelope_spread_real_instrument_per_pitch": real_mixed}
         write_report(args.report, args.model, f"{args.notes} generated notes vs the notes of {args.config}",
                      "text-to-audio", args.notes, metrics)
 

@@ -14,6 +14,7 @@ from hfsynth.models.gansynth.training_gansynth import (
     ProgressiveSchedule,
     crop_or_pad,
     gradient_penalty,
+    oversampled_indices,
     real_at_stage,
 )
 from hfsynth.training import Trainer, TrainingConfig
@@ -75,6 +76,23 @@ def test_the_recipe_keeps_notes_in_range_and_batches_spectrograms(recipe):
     batch = recipe.collate([notes[i] for i in range(4)])
     assert batch["spectrogram"].shape == (4, 2, 32, 16) and batch["spectrogram"].abs().max() <= 1.0
     assert batch["pitch"].dtype == torch.long and batch["spectrogram"][:, 0].max() > -1.0  # not silence
+
+
+def test_oversampling_repeats_only_the_low_notes(recipe):
+    assert oversampled_indices([40, 60, 50, 70], below=55, factor=3) == [0, 0, 0, 1, 2, 2, 2, 3]
+    recipe.oversample_below, recipe.oversample_factor = 61, 2
+    try:
+        notes = recipe.train_dataset()
+    finally:
+        recipe.oversample_below, recipe.oversample_factor = None, 1
+    pitches = sorted(int(notes[i]["pitch"]) for i in range(len(notes)))
+    assert pitches == [60, 60, 60, 60, 61, 61, 62, 62]  # two programs each; C4 twice over
+
+
+@pytest.mark.parametrize("settings", [{"oversample_factor": 0}, {"oversample_factor": 1.5}, {"oversample_below": "C3"}])
+def test_bad_oversampling_settings_are_refused(settings):
+    with pytest.raises(ValueError, match="oversample"):
+        GANSynthRecipe(model=tiny_config().to_dict(), **settings)
 
 
 def test_a_few_trainer_steps_update_both_networks_and_export_a_pipeline_folder(recipe, tmp_path):

@@ -1,6 +1,6 @@
 """``hfsynth export``: a training checkpoint as a model folder (what a finished run writes to ``final/``).
 
-    hfsynth export --checkpoint runs/gansynth_small/checkpoints/step-00022000 --out pipelines/gansynth-small
+    hfsynth export --checkpoint runs/gansynth_small_low/checkpoints/step-00001500 --out pipelines/gansynth-small
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ during a fade, blended with their own 2x coarser version exactly as the generato
 Data: rendered notes (``build_note_dataset``), pitches outside the model's range left out, each note
 cut (or padded with silence) to the model's note length from its onset, turned into the normalised
 spectrogram in ``collate`` (once per batch, shared by both updates). Fake notes take the batch's own
-pitches, so the generator sees the data's pitch distribution.
+pitches, so the generator sees the data's pitch distribution (or the oversampled one, see
+``oversample_below``).
 
 Processes: one process is what is tested. DDP (several processes) meets two obstacles. DDP does not
 support ``torch.autograd.grad`` through its wrapper: the gradient penalty therefore runs through the
@@ -125,6 +126,11 @@ def gradient_penalty(
     return (gradient.flatten(1).norm(dim=1) - 1.0).pow(2).mean()
 
 
+def oversampled_indices(pitches: list[int], below: int, factor: int) -> list[int]:
+    """Every note's index once, and those of notes pitched below ``below`` ``factor`` times in all."""
+    return [index for index, pitch in enumerate(pitches) for _ in range(factor if pitch < below else 1)]
+
+
 def crop_or_pad(audio: torch.Tensor, num_samples: int) -> torch.Tensor:
     """A note's first ``num_samples`` samples (samples,), completed with silence when shorter."""
     return F.pad(audio[:num_samples], (0, max(0, num_samples - audio.shape[-1])))
@@ -156,6 +162,11 @@ class GANSynthRecipe(TrainingRecipe):
             another shape, such as a widened top stage, start fresh. Pair it with ``schedule_start``.
         schedule_start: the step of the progressive schedule that this run's step 0 is, e.g. the start
             of the top stage's fade-in, to regrow only the top stage of a warm-started model.
+        oversample_below / oversample_factor: notes below the MIDI pitch ``oversample_below`` appear
+            ``oversample_factor`` times per epoch, to spend more updates on the low notes a small
+            generator draws worst. The pitch stays the generator's input, so the note it should draw for
+            each pitch is unchanged; the critic sees more low notes, and its pitch classifier a
+            different pitch prior.
         cache_dir: where rendered notes are cached.
     """
 
@@ -174,6 +185,8 @@ class GANSynthRecipe(TrainingRecipe):
         pitch_monitor_every: int | None = 250,
         init_from: str | None = None,
         schedule_start: int = 0,
+        oversample_below: int | None = None,
+        oversample_factor: int = 1,
         cache_dir: str | None = "cache/datasets",
     ):
         self.config = GANSynthConfig(**(model or {}))
@@ -187,6 +200,11 @@ class GANSynthRecipe(TrainingRecipe):
         if isinstance(schedule_start, bool) or not isinstance(schedule_start, int) or schedule_start < 0:
             raise ValueError(f"schedule_start must be an integer >= 0; got {schedule_start!r}")
         self.schedule_start = schedule_start
+        if isinstance(oversample_factor, bool) or not isinstance(oversample_factor, int) or oversample_factor < 1:
+            raise ValueError(f"oversample_factor must be an integer >= 1; got {oversample_factor!r}")
+        if oversample_below is not None and (isinstance(oversample_below, bool) or not isinstance(oversample_below, int)):
+            raise ValueError(f"oversample_below must be a MIDI pitch (integer) or None; got {oversample_below!r}")
+        self.oversample_below, self.oversample_factor = oversample_below, oversample_factor
         self.init_from = None if init_from is None else Path(init_from)
         if self.init_from is not None and not self.init_from.is_dir():
             raise ValueError(f"init_from must be a training checkpoint folder (runs/<run>/checkpoints/step-N); "
@@ -225,10 +243,13 @@ class GANSynthRecipe(TrainingRecipe):
         notes = notes.filter(lambda pitch: low <= pitch <= high, input_columns="pitch")
         if len(notes) == 0:
             raise ValueError(f"no rendered note has a pitch in the model's range {low}..{high}")
+        pitches = list(notes["pitch"])
         notes = as_torch(notes, sampling_rate=self.config.sampling_rate, columns=["audio", "pitch"])
         if self.pitch_monitor_every is not None:
             self.templates = self.pitch_templates(notes)
-        return notes
+        if self.oversample_below is None or self.oversample_factor == 1:
+            return notes
+        return torch.utils.data.Subset(notes, oversampled_indices(pitches, self.oversample_below, self.oversample_factor))
 
     @torch.no_grad()
     def pitch_templates(self, notes: torch.utils.data.Dataset, batch_size: int = 64) -> PitchTemplates:
