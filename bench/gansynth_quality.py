@@ -74,9 +74,8 @@ def timbre_pitches(low: int, high: int) -> np.ndarray:
     return np.linspace(low, high, TIMBRE_PITCHES).round().astype(int)
 
 
-def timbre_consistency(pipe: GANSynthPipeline, trials: int) -> tuple[float, float]:
+def timbre_consistency(pipe: GANSynthPipeline, pitches: np.ndarray, trials: int) -> tuple[float, float]:
     """(mean spread with one latent per trial, mean spread with a new latent per note)."""
-    pitches = timbre_pitches(pipe.config.pitch_min, pipe.config.pitch_max)
     same, mixed = [], []
     for trial in range(trials):
         one = pipe.model.sample_latents(1, torch.Generator().manual_seed(1000 + trial)).repeat(TIMBRE_PITCHES, 1)
@@ -131,18 +130,17 @@ def main() -> None:
     rate, rng = pipe.config.sampling_rate, np.random.default_rng(args.seed)
     pitches = rng.integers(pipe.config.pitch_min, pipe.config.pitch_max + 1, size=args.notes)
     latents = pipe.model.sample_latents(args.notes, torch.Generator().manual_seed(args.seed))
+    timbre_notes = timbre_pitches(pipe.config.pitch_min, pipe.config.pitch_max)
     with torch.inference_mode():
         notes = generate(pipe, pitches, latents)
-        same, mixed = timbre_consistency(pipe, args.timbre_trials)
+        same, mixed = timbre_consistency(pipe, timbre_notes, args.timbre_trials)
     pyin = pitch_accuracy_pyin(notes, rate, pitches)
     evaluator = ClassifierEvaluator.from_pretrained(args.classifier)
     classifier = evaluator.score(notes, rate).pitch_accuracy(pitches)
 
     training = training_notes(args.config, rate)
     real, real_pitches = training.clips, training.pitches
-    real_same, real_mixed = real_timbre_consistency(
-        training, timbre_pitches(pipe.config.pitch_min, pipe.config.pitch_max), rate, args.timbre_trials, args.seed
-    )
+    real_same, real_mixed = real_timbre_consistency(training, timbre_notes, rate, args.timbre_trials, args.seed)
     real_features = log_spectrum_features(real, rate)
     generated_ndb = ndb(real_features, log_spectrum_features(notes, rate), k=args.ndb_bins)
     sample = rng.choice(len(real), size=min(args.notes, len(real)), replace=False)

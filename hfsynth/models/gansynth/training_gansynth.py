@@ -243,13 +243,13 @@ class GANSynthRecipe(TrainingRecipe):
         notes = notes.filter(lambda pitch: low <= pitch <= high, input_columns="pitch")
         if len(notes) == 0:
             raise ValueError(f"no rendered note has a pitch in the model's range {low}..{high}")
-        pitches = list(notes["pitch"])
-        notes = as_torch(notes, sampling_rate=self.config.sampling_rate, columns=["audio", "pitch"])
+        examples = as_torch(notes, sampling_rate=self.config.sampling_rate, columns=["audio", "pitch"])
         if self.pitch_monitor_every is not None:
-            self.templates = self.pitch_templates(notes)
+            self.templates = self.pitch_templates(examples)
         if self.oversample_below is None or self.oversample_factor == 1:
-            return notes
-        return torch.utils.data.Subset(notes, oversampled_indices(pitches, self.oversample_below, self.oversample_factor))
+            return examples
+        indices = oversampled_indices(list(notes["pitch"]), self.oversample_below, self.oversample_factor)
+        return torch.utils.data.Subset(examples, indices)
 
     @torch.no_grad()
     def pitch_templates(self, notes: torch.utils.data.Dataset, batch_size: int = 64) -> PitchTemplates:
