@@ -44,6 +44,7 @@ import datasets
 import torch
 import torch.nn.functional as F
 
+from ...audio.validation import check_positive_int
 from ...data import NoteDatasetConfig, as_torch, build_note_dataset
 from ...training import LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe, load_matching_weights
 from .configuration_gansynth import GANSynthConfig
@@ -200,8 +201,7 @@ class GANSynthRecipe(TrainingRecipe):
         if isinstance(schedule_start, bool) or not isinstance(schedule_start, int) or schedule_start < 0:
             raise ValueError(f"schedule_start must be an integer >= 0; got {schedule_start!r}")
         self.schedule_start = schedule_start
-        if isinstance(oversample_factor, bool) or not isinstance(oversample_factor, int) or oversample_factor < 1:
-            raise ValueError(f"oversample_factor must be an integer >= 1; got {oversample_factor!r}")
+        oversample_factor = check_positive_int(oversample_factor, "oversample_factor")
         if oversample_below is not None and (isinstance(oversample_below, bool) or not isinstance(oversample_below, int)):
             raise ValueError(f"oversample_below must be a MIDI pitch (integer) or None; got {oversample_below!r}")
         self.oversample_below, self.oversample_factor = oversample_below, oversample_factor
