@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from hfsynth.audio.emphasis import de_emphasis, pre_emphasis
 from hfsynth.models.wavenet import WaveNetConfig, WaveNetModel
 
 
@@ -68,6 +69,19 @@ def test_incremental_generation_equals_naive(overrides, kwargs):
     assert fast.abs().max() <= 1.0 and fast.std() > 0
 
 
+def test_pre_emphasis_model_predicts_the_emphasised_audio_and_generates_the_plain_one():
+    """Same weights: a pre-emphasis model's loss on x is the plain model's loss on x[t] - a x[t-1],
+    and its generated audio is the plain model's, de-emphasised."""
+    plain = WaveNetModel(tiny_config()).eval()
+    emphasised = WaveNetModel(tiny_config(pre_emphasis=0.85)).eval()
+    emphasised.load_state_dict(plain.state_dict())
+    audio = 0.5 * torch.sin(torch.arange(300) * 0.2)[None]
+    assert torch.allclose(emphasised(audio).loss, plain(pre_emphasis(audio, 0.85)).loss)
+    drawn = plain.generate_waveform(50, generator=torch.Generator().manual_seed(0))
+    generated = emphasised.generate_waveform(50, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(generated, de_emphasis(drawn, 0.85), atol=1e-6)
+
+
 def test_conditioning_errors_are_clear():
     vocoder = WaveNetModel(tiny_config(local_cond_channels=5, upsample_scales=[2, 3]))
     with pytest.raises(ValueError, match="bands"):
@@ -88,6 +102,8 @@ def test_config_validation():
         WaveNetConfig(layers=5, stacks=2)
     with pytest.raises(ValueError, match="output_distribution"):
         WaveNetConfig(output_distribution="gaussian")
+    with pytest.raises(ValueError, match="pre_emphasis"):
+        WaveNetConfig(pre_emphasis=1.5)
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -1,6 +1,7 @@
 """Audio DSP on torch and librosa: I/O, resampling, validation, spectral features and their inverses."""
 
 from .cqt import cqt, cqt_magnitude, icqt, log_cqt
+from .emphasis import de_emphasis, pre_emphasis
 from .griffin_lim import griffin_lim
 from .io import decode_audio_bytes, encode_wav_bytes, read_audio, write_audio
 from .loudness import (
@@ -61,6 +62,7 @@ __all__ = [
     "check_waveform",
     "cqt",
     "cqt_magnitude",
+    "de_emphasis",
     "decode_audio_bytes",
     "encode_wav_bytes",
     "get_window",
@@ -90,6 +92,7 @@ __all__ = [
     "normalize_peak",
     "phase_from_instantaneous_frequency",
     "polar_spectrogram",
+    "pre_emphasis",
     "read_audio",
     "resample",
     "rms_db",

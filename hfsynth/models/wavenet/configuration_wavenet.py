@@ -6,6 +6,8 @@ import math
 
 from transformers import PretrainedConfig
 
+from ...audio.emphasis import check_emphasis
+
 OUTPUT_DISTRIBUTIONS = ("mulaw256", "mol")
 
 
@@ -31,6 +33,9 @@ class WaveNetConfig(PretrainedConfig):
         mel_n_fft (`int`, 1024) / mel_fmin (`float`, 0) / mel_fmax (`float`, None): the mel front end
             used to turn audio into conditioning (vocoder mode).
         sampling_rate (`int`, 16000).
+        pre_emphasis (`float`, 0.0): the model predicts ``x[t] - a x[t-1]`` and generation undoes the
+            filter, so its 8-bit sampling noise falls at low frequencies, under the music
+            (``hfsynth.audio.emphasis``; LPCNet uses 0.85). 0 predicts the waveform itself.
     """
 
     model_type = "hfsynth_wavenet"
@@ -56,6 +61,7 @@ class WaveNetConfig(PretrainedConfig):
         mel_fmax: float | None = None,
         sampling_rate: int = 16000,
         dropout: float = 0.0,
+        pre_emphasis: float = 0.0,
         **kwargs,
     ):
         if layers < 1 or stacks < 1 or layers % stacks:
@@ -85,6 +91,7 @@ class WaveNetConfig(PretrainedConfig):
         self.mel_fmax = mel_fmax
         self.sampling_rate = sampling_rate
         self.dropout = dropout
+        self.pre_emphasis = check_emphasis(pre_emphasis)
         super().__init__(**kwargs)
 
     @property

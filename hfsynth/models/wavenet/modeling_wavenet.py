@@ -23,6 +23,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers.utils import ModelOutput
 
+from ...audio.emphasis import de_emphasis, pre_emphasis
 from ...audio.mel import MelSpectrogram
 from ...audio.mulaw import mulaw_decode, mulaw_encode
 from ...audio.validation import check_audio_tensor, check_finite_number, check_positive_seconds
@@ -297,13 +298,16 @@ class WaveNetModel(WaveNetPreTrainedModel):
     def teacher_forcing(
         self, input_values: torch.Tensor, mel: torch.Tensor | None = None, class_ids: torch.Tensor | None = None
     ) -> WaveNetOutput:
-        """Sample t and the conditioning of sample t+1 predict sample t+1.
+        """Sample t and the conditioning of sample t+1 predict sample t+1 (of the pre-emphasised
+        audio when ``config.pre_emphasis`` is set; the mel always describes the audio itself).
 
         input_values: (batch, samples) audio in [-1, 1]; with a mel, samples = frames * hop.
         """
         if input_values.ndim != 2 or input_values.shape[-1] < 2:
             raise ValueError(f"input_values must be (batch, samples >= 2) audio; got {tuple(input_values.shape)}")
         audio = input_values.clamp(-1.0, 1.0).to(self.dtype)
+        if self.config.pre_emphasis:
+            audio = pre_emphasis(audio, self.config.pre_emphasis).clamp(-1.0, 1.0)
         if mel is not None and mel.shape[-1] * self.config.hop_length != audio.shape[-1]:
             raise ValueError(
                 f"audio of {audio.shape[-1]} samples does not fit {mel.shape[-1]} mel frames x hop "
@@ -340,7 +344,8 @@ class WaveNetModel(WaveNetPreTrainedModel):
         temperature: float = 1.0,
         progress: bool = False,
     ) -> torch.Tensor:
-        """Generates (batch, num_samples) audio in [-1, 1], one sample at a time.
+        """Generates (batch, num_samples) audio, one sample at a time (in [-1, 1] unless the
+        de-emphasis of a ``config.pre_emphasis`` model lifts the low frequencies above it).
 
         ``incremental=False`` recomputes the receptive field for every sample (the reference
         the fast path is tested against).
@@ -359,7 +364,7 @@ class WaveNetModel(WaveNetPreTrainedModel):
         audio = torch.zeros(batch_size, num_samples + 1, device=self.device, dtype=self.dtype)  # x[0] = silence
         for t, logits in enumerate(tqdm(step(audio, local, global_), total=num_samples, disable=not progress)):
             audio[:, t + 1] = self.draw(logits, uniform[t], temperature)[:, 0]
-        return audio[:, 1:]
+        return de_emphasis(audio[:, 1:], self.config.pre_emphasis)
 
     def _naive_steps(self, audio: torch.Tensor, local: torch.Tensor | None, global_: torch.Tensor | None):
         """Yields the logits for sample t+1 after ``audio[:, t]`` was written, from scratch each time."""
