@@ -1,6 +1,6 @@
 """How well a WaveNet vocoder reconstructs music it never saw, against Griffin-Lim from the same mel.
 
-    python bench/wavenet_vocoder_quality.py --model pipelines/wavenet-vocoder-tiny [--clips 12]
+    python bench/wavenet_vocoder_quality.py --model pipelines/wavenet-vocoder-tiny [--clips 12] [--temperature 1 0.7]
 
 The held-out clips are Bach chorales that none of the training config's music parts rendered,
 played by the training ensembles (one clip per chorale, ensembles taken in turn). Each clip's
@@ -67,27 +67,30 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--gl-iters", type=int, default=64)
-    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--temperature", type=float, nargs="+", default=[1.0],
+                        help="sampling temperatures, one WaveNet row each (lower: less sampling noise)")
     parser.add_argument("--seed", type=int, default=1)
     args = parse_bench_args(parser)
 
     model = WaveNetModel.from_pretrained(args.model).eval()
     rate = model.config.sampling_rate
     audio = held_out_clips(args.config, args.clips, args.seconds, rate, args.seed)
-    with torch.inference_mode():
-        start = time.perf_counter()
-        vocoded = model.vocode(audio, torch.Generator().manual_seed(args.seed), args.temperature)
-        vocoder_seconds = time.perf_counter() - start
-        reconstructed = griffin_lim_from_mel(model, audio, args.gl_iters)
-    wavenet_distance, wavenet_pitch = scores(audio, vocoded, rate)
-    gl_distance, gl_pitch = scores(audio, reconstructed, rate)
     print(machine_line())
-    print(f"{args.clips} held-out chorale clips of {args.seconds} s; model {args.model}; "
-          f"temperature {args.temperature}; vocoding took {vocoder_seconds:.0f} s\n")
-    print("| reconstruction | MR-STFT distance (lower is better) | pYIN frames within 50 cents |")
-    print("|---|---|---|")
-    print(f"| WaveNet vocoder | {wavenet_distance:.3f} | {wavenet_pitch:.3f} |")
-    print(f"| Griffin-Lim, {args.gl_iters} iterations | {gl_distance:.3f} | {gl_pitch:.3f} |")
+    print(f"{args.clips} held-out chorale clips of {args.seconds} s; model {args.model}\n")
+    print("| reconstruction | MR-STFT distance (lower is better) | pYIN frames within 50 cents | seconds |")
+    print("|---|---|---|---|")
+    for temperature in args.temperature:
+        with torch.inference_mode():
+            start = time.perf_counter()
+            vocoded = model.vocode(audio, torch.Generator().manual_seed(args.seed), temperature)
+            vocoder_seconds = time.perf_counter() - start
+        distance, pitch = scores(audio, vocoded, rate)
+        print(f"| WaveNet vocoder, temperature {temperature:g} | {distance:.3f} | {pitch:.3f} | {vocoder_seconds:.0f} |",
+              flush=True)
+    with torch.inference_mode():
+        reconstructed = griffin_lim_from_mel(model, audio, args.gl_iters)
+    distance, pitch = scores(audio, reconstructed, rate)
+    print(f"| Griffin-Lim, {args.gl_iters} iterations | {distance:.3f} | {pitch:.3f} | |")
 
 
 if __name__ == "__main__":

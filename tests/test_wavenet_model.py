@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from hfsynth.audio.emphasis import de_emphasis, pre_emphasis
+from hfsynth.audio.mulaw import mulaw_compress
 from hfsynth.models.wavenet import WaveNetConfig, WaveNetModel
 
 
@@ -82,6 +83,23 @@ def test_pre_emphasis_model_predicts_the_emphasised_audio_and_generates_the_plai
     assert torch.allclose(generated, de_emphasis(drawn, 0.85), atol=1e-6)
 
 
+def test_input_noise_corrupts_the_training_inputs_only():
+    """Noise reaches the teacher-forced past in training mode; eval and the targets stay exact."""
+    clean = WaveNetModel(tiny_config()).eval()
+    noisy = WaveNetModel(tiny_config(input_noise=0.05)).eval()
+    noisy.load_state_dict(clean.state_dict())
+    audio = 0.5 * torch.sin(torch.arange(300) * 0.2)[None]
+    assert torch.equal(noisy(audio).loss, clean(audio).loss)            # eval: no noise
+    noisy.train()
+    clean.train()
+    assert not torch.allclose(noisy(audio).logits, clean(audio).logits)  # training: a different past
+    torch.manual_seed(0)
+    past = noisy.noisy_past(audio)
+    error = mulaw_compress(past) - mulaw_compress(audio)                 # the noise, in the companded domain
+    assert 0.03 < error.std() < 0.07 and past.abs().max() <= 1.0
+    assert torch.equal(clean.noisy_past(audio), audio)
+
+
 def test_conditioning_errors_are_clear():
     vocoder = WaveNetModel(tiny_config(local_cond_channels=5, upsample_scales=[2, 3]))
     with pytest.raises(ValueError, match="bands"):
@@ -104,6 +122,8 @@ def test_config_validation():
         WaveNetConfig(output_distribution="gaussian")
     with pytest.raises(ValueError, match="pre_emphasis"):
         WaveNetConfig(pre_emphasis=1.5)
+    with pytest.raises(ValueError, match="input_noise"):
+        WaveNetConfig(input_noise=-0.1)
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -7,6 +7,7 @@ import math
 from transformers import PretrainedConfig
 
 from ...audio.emphasis import check_emphasis
+from ...audio.validation import check_finite_number
 
 OUTPUT_DISTRIBUTIONS = ("mulaw256", "mol")
 
@@ -36,6 +37,10 @@ class WaveNetConfig(PretrainedConfig):
         pre_emphasis (`float`, 0.0): the model predicts ``x[t] - a x[t-1]`` and generation undoes the
             filter, so its 8-bit sampling noise falls at low frequencies, under the music
             (``hfsynth.audio.emphasis``; LPCNet uses 0.85). 0 predicts the waveform itself.
+        input_noise (`float`, 0.0): in training, the standard deviation of Gaussian noise added to the
+            teacher-forced input samples in the mu-law companded domain (one 8-bit level is 2 / 255), as
+            FFTNet and LPCNet inject noise: a model that never sees a clean past learns to recover
+            from its own sampling errors and to lean on its conditioning. Targets stay clean.
     """
 
     model_type = "hfsynth_wavenet"
@@ -62,6 +67,7 @@ class WaveNetConfig(PretrainedConfig):
         sampling_rate: int = 16000,
         dropout: float = 0.0,
         pre_emphasis: float = 0.0,
+        input_noise: float = 0.0,
         **kwargs,
     ):
         if layers < 1 or stacks < 1 or layers % stacks:
@@ -92,6 +98,9 @@ class WaveNetConfig(PretrainedConfig):
         self.sampling_rate = sampling_rate
         self.dropout = dropout
         self.pre_emphasis = check_emphasis(pre_emphasis)
+        if check_finite_number(input_noise, "input_noise") < 0:
+            raise ValueError(f"input_noise must be >= 0 (a standard deviation; 0 turns it off); got {input_noise}")
+        self.input_noise = input_noise
         super().__init__(**kwargs)
 
     @property

@@ -25,7 +25,7 @@ from transformers.utils import ModelOutput
 
 from ...audio.emphasis import de_emphasis, pre_emphasis
 from ...audio.mel import MelSpectrogram
-from ...audio.mulaw import mulaw_decode, mulaw_encode
+from ...audio.mulaw import mulaw_compress, mulaw_decode, mulaw_encode, mulaw_expand
 from ...audio.validation import check_audio_tensor, check_finite_number, check_positive_seconds
 from ...modules.mixture_of_logistics import discretized_mix_logistic_nll, sample_categorical, sample_mix_logistic
 from ...pipelines.contract import finalize_audio
@@ -315,9 +315,16 @@ class WaveNetModel(WaveNetPreTrainedModel):
             )
         local, global_ = self.conditioning(audio.shape[-1], mel, class_ids, audio.shape[0])
         logits = self.logits_from_features(
-            self.encode_inputs(audio[:, :-1]), None if local is None else local[:, :, 1:], global_
+            self.encode_inputs(self.noisy_past(audio[:, :-1])), None if local is None else local[:, :, 1:], global_
         )
         return WaveNetOutput(loss=self.next_sample_loss(logits, audio[:, 1:]), logits=logits)
+
+    def noisy_past(self, audio: torch.Tensor) -> torch.Tensor:
+        """The teacher-forced inputs with ``config.input_noise`` added in the companded domain (training only)."""
+        if not (self.training and self.config.input_noise):
+            return audio
+        companded = mulaw_compress(audio) + self.config.input_noise * torch.randn_like(audio)
+        return mulaw_expand(companded.clamp(-1.0, 1.0))
 
     def next_sample_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.categorical:
