@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from _common import bench_parser, machine_line, parse_bench_args, write_report
 from _heldout import held_out_clips, held_out_notes
-from transformers import EncodecModel
 
 from hfsynth.audio.mulaw import mulaw_decode, mulaw_encode
 from hfsynth.evaluation import ClassifierEvaluator, multi_resolution_stft_distance, si_snr
+from hfsynth.models.audiogen.codec_audiogen import load_codec
 from hfsynth.modules.augmentation import codec_round_trip
 
 TRAINING_CONFIG = "configs/audiogen_codec_tiny.yaml"
@@ -41,13 +41,13 @@ def scores(reference: torch.Tensor, estimate: torch.Tensor) -> tuple[float, floa
 
 def main() -> None:
     parser = bench_parser(__doc__, report=True)
-    parser.add_argument("--codec", required=True, help="an EncodecModel folder (a codec run's final/ or export)")
+    parser.add_argument("--codec", required=True, help="an EncodecModel folder (a codec run's final/) or an AudioGen folder, for its codec")
     parser.add_argument("--clips", type=int, default=22, help="clips per set")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--classifier", default="pipelines/note-classifier", help="names the notes' families")
     args = parse_bench_args(parser)
-    codec = EncodecModel.from_pretrained(args.codec).eval()
+    codec = load_codec(args.codec)
     classifier = ClassifierEvaluator.from_pretrained(args.classifier)
     rate = codec.config.sampling_rate
     notes, families = held_out_notes(args.clips, args.seconds, rate, args.seed)

@@ -24,10 +24,10 @@ from _common import bench_parser, machine_line, parse_bench_args
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from transformers import EncodecModel
 
 from hfsynth.data import NoteDatasetConfig, as_torch, build_note_dataset
 from hfsynth.data.notes import DEFAULT_PROGRAMS
+from hfsynth.models.audiogen.codec_audiogen import load_codec
 from hfsynth.modules.augmentation import codec_round_trip
 
 RATE = 16000
@@ -55,7 +55,7 @@ def fit_probe(clips: torch.Tensor, families: np.ndarray) -> Pipeline:
 
 def main() -> None:
     parser = bench_parser(__doc__)
-    parser.add_argument("--codec", action="append", required=True, help="an EncodecModel folder (repeatable)")
+    parser.add_argument("--codec", action="append", required=True, help="an EncodecModel or AudioGen folder (repeatable)")
     parser.add_argument("--train-notes", type=int, default=330)
     parser.add_argument("--test-notes", type=int, default=110)
     parser.add_argument("--seconds", type=float, default=2.0)
@@ -70,7 +70,7 @@ def main() -> None:
     print("| --- | --- | --- | --- |")
     print(f"| originals | {clean_probe.score(features(test_clips), test_families):.2f} | | |")
     for path in args.codec:
-        codec = EncodecModel.from_pretrained(path).eval()
+        codec = load_codec(path)
         train_codec, test_codec = codec_round_trip(codec, train_clips), codec_round_trip(codec, test_clips)
         kept = fit_probe(train_codec, train_families).score(features(test_codec), test_families)
         moved = clean_probe.score(features(test_codec), test_families)

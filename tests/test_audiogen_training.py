@@ -10,7 +10,8 @@ from transformers import EncodecModel, T5Config, T5EncoderModel, pipeline
 
 import hfsynth  # noqa: F401
 from hfsynth.audio import write_audio
-from hfsynth.models.audiogen import train_caption_tokenizer
+from hfsynth.models.audiogen import AudioGenForConditionalGeneration, train_caption_tokenizer
+from hfsynth.models.audiogen.codec_audiogen import load_codec, load_codec_config
 from hfsynth.models.audiogen.configuration_audiogen import codec_config
 from hfsynth.models.audiogen.training_audiogen import AudioGenRecipe
 from hfsynth.models.audiogen.training_codec import CodecRecipe
@@ -124,6 +125,22 @@ def test_the_codec_recipe_exports_a_plain_encodec_folder(codec_folder):
     codec = EncodecModel.from_pretrained(codec_folder)
     assert codec.config.num_quantizers == 3 and codec.quantizer.layers[0].codebook.embed.any()
     assert (Path(codec_folder) / "preprocessor_config.json").is_file()
+
+
+def test_the_codec_loads_from_its_folder_or_from_an_audiogen_folder(codec_folder, tmp_path):
+    """A model built on a codec carries it: load_codec gives back the same weights from either folder."""
+    audiogen = AudioGenForConditionalGeneration.from_sub_models_pretrained(
+        audio_encoder_path=codec_folder, decoder=TINY_MODEL["decoder"]
+    )
+    audiogen.save_pretrained(tmp_path / "audiogen")
+    from_codec, from_audiogen = load_codec(codec_folder), load_codec(str(tmp_path / "audiogen"))
+    assert load_codec_config(str(tmp_path / "audiogen")).to_dict() == from_codec.config.to_dict()
+    assert all(torch.equal(a, b) for a, b in zip(from_codec.state_dict().values(), from_audiogen.state_dict().values()))
+    T5EncoderModel(T5Config(vocab_size=10, d_model=8, d_kv=4, d_ff=8, num_layers=1, num_heads=2)).save_pretrained(
+        tmp_path / "t5"
+    )
+    with pytest.raises(ValueError, match="holds a T5Config"):
+        load_codec(str(tmp_path / "t5"))
 
 
 def test_codec_recipe_bad_settings():

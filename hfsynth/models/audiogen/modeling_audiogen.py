@@ -35,6 +35,7 @@ from ...audio.validation import check_sampling_rate
 from ...pipelines.contract import finalize_audio
 from ..modeling_utils import HFSynthPreTrainedModel
 from ..prompting import random_source
+from .codec_audiogen import load_codec
 from .configuration_audiogen import AudioGenConfig, AudioGenDecoderConfig
 from .delay_pattern_audiogen import (
     UNKNOWN,
@@ -349,11 +350,11 @@ class AudioGenForConditionalGeneration(AudioGenPreTrainedModel, GenerationMixin)
         (``t5-base``'s encoder) loads the same way as a tiny one saved to disk.
         """
         loaders = {
-            "text_encoder": (AutoModelForTextEncoding, text_encoder_path),
-            "audio_encoder": (EncodecModel, audio_encoder_path),
+            "text_encoder": (AutoModelForTextEncoding.from_pretrained, text_encoder_path),
+            "audio_encoder": (load_codec, audio_encoder_path),
         }
         pretrained = {
-            name: None if path is None else loader.from_pretrained(path) for name, (loader, path) in loaders.items()
+            name: None if path is None else loader(path) for name, (loader, path) in loaders.items()
         }
         configs = {name: model.config for name, model in pretrained.items() if model is not None}
         clashing = sorted(set(configs) & set(config_kwargs))

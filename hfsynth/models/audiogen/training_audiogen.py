@@ -28,11 +28,12 @@ from typing import Any
 
 import datasets
 import torch
-from transformers import AutoTokenizer, EncodecConfig, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from ...data.captions import drop_note_names
 from ...modules.augmentation import mix_at_snr
 from ...training import LossOutput, TrainingRecipe
+from .codec_audiogen import load_codec_config
 from .configuration_audiogen import AudioGenConfig
 from .data_audiogen import CAPTION_COLUMN, INDEX_COLUMN, CodeCache, load_clips, random_crops
 from .modeling_audiogen import AudioGenForConditionalGeneration
@@ -48,8 +49,9 @@ TOKENIZER_FILES = ("tokenizer.json", "spiece.model")
 
 class AudioGenRecipe(TrainingRecipe):
     """Args:
-        codec: folder of the trained codec (``CodecRecipe``'s ``final/``, or any ``EncodecModel``
-            folder whose codebooks match ``model.decoder``). It is frozen.
+        codec: folder of the trained codec (``CodecRecipe``'s ``final/``, any ``EncodecModel``
+            folder whose codebooks match ``model.decoder``, or a trained AudioGen folder such as
+            ``pipelines/audiogen-tiny``, whose codec is taken). It is frozen.
         dataset: "notes", "music" or "folder" (a ``metadata.csv`` with a ``caption`` column);
             data: its settings (see ``load_clips``).
         text_encoder: ``None`` trains a T5 encoder from ``model["text_encoder"]`` settings (default
@@ -100,11 +102,7 @@ class AudioGenRecipe(TrainingRecipe):
         self.tokenizer_vocab_size = tokenizer_vocab_size
         self.mix_probability, self.snr_db = mix_probability, tuple(snr_db)
         self.note_name_dropout = note_name_dropout
-        try:
-            codec_config = EncodecConfig.from_pretrained(self.codec)
-        except OSError as error:
-            raise ValueError(f"cannot read the codec at {self.codec} (train it with CodecRecipe first): {error}") from error
-        self.config = AudioGenConfig(audio_encoder=codec_config, **self.model_settings)
+        self.config = AudioGenConfig(audio_encoder=load_codec_config(self.codec), **self.model_settings)
         self.segment_samples = self._check_segment(segment_seconds)
         self.tokenizer: PreTrainedTokenizerBase | None = None
         self._clips: datasets.Dataset | None = None

@@ -21,6 +21,7 @@ from ...data import NoteDatasetConfig, as_torch, build_note_dataset
 from ...data.splits import split_by_key
 from ...modules.augmentation import CodecRoundTrip, RandomRows, add_white_noise, low_pass
 from ...training import LossOutput, TrainingRecipe
+from ..audiogen.codec_audiogen import load_codec
 from .configuration_note_classifier import NoteClassifierConfig
 from .modeling_note_classifier import NoteClassifier
 
@@ -46,7 +47,8 @@ class NoteClassifierRecipe(TrainingRecipe):
         gain_db: (low, high) random gain, so loudness alone never decides a class.
         noise_probability / noise_snr_db: how many crops get white noise, at an SNR drawn from (low, high) dB.
         low_pass_probability / low_pass_hz: how many crops are low-passed, at a cutoff drawn from (low, high) Hz.
-        codec / codec_probability: an ``EncodecModel`` folder at the classifier's sampling rate, and
+        codec / codec_probability: an ``EncodecModel`` folder (or an AudioGen folder, for its codec) at
+            the classifier's sampling rate, and
             how many crops are replaced by its reconstruction (before the other augmentations).
     """
 
@@ -81,7 +83,7 @@ class NoteClassifierRecipe(TrainingRecipe):
     def _load_codec(self, folder: str | None) -> EncodecModel | None:
         if folder is None:
             return None
-        codec = EncodecModel.from_pretrained(folder)
+        codec = load_codec(folder)
         if codec.config.sampling_rate != self.config.sampling_rate:
             raise ValueError(f"the codec {folder} runs at {codec.config.sampling_rate} Hz; the classifier "
                              f"needs {self.config.sampling_rate} Hz")
