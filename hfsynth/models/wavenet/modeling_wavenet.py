@@ -305,9 +305,7 @@ class WaveNetModel(WaveNetPreTrainedModel):
         """
         if input_values.ndim != 2 or input_values.shape[-1] < 2:
             raise ValueError(f"input_values must be (batch, samples >= 2) audio; got {tuple(input_values.shape)}")
-        audio = input_values.clamp(-1.0, 1.0).to(self.dtype)
-        if self.config.pre_emphasis:
-            audio = pre_emphasis(audio, self.config.pre_emphasis).clamp(-1.0, 1.0)
+        audio = pre_emphasis(input_values.clamp(-1.0, 1.0).to(self.dtype), self.config.pre_emphasis).clamp(-1.0, 1.0)
         if mel is not None and mel.shape[-1] * self.config.hop_length != audio.shape[-1]:
             raise ValueError(
                 f"audio of {audio.shape[-1]} samples does not fit {mel.shape[-1]} mel frames x hop "
