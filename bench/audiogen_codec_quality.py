@@ -41,7 +41,8 @@ def scores(reference: torch.Tensor, estimate: torch.Tensor) -> tuple[float, floa
 
 def main() -> None:
     parser = bench_parser(__doc__, report=True)
-    parser.add_argument("--codec", required=True, help="an EncodecModel folder (a codec run's final/) or an AudioGen folder, for its codec")
+    parser.add_argument("--codec", required=True,
+                        help="an EncodecModel folder (a codec run's final/) or an AudioGen folder, for its codec")
     parser.add_argument("--clips", type=int, default=22, help="clips per set")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--seed", type=int, default=1)

@@ -55,7 +55,8 @@ def fit_probe(clips: torch.Tensor, families: np.ndarray) -> Pipeline:
 
 def main() -> None:
     parser = bench_parser(__doc__)
-    parser.add_argument("--codec", action="append", required=True, help="an EncodecModel or AudioGen folder (repeatable)")
+    parser.add_argument("--codec", action="append", required=True,
+                        help="an EncodecModel or AudioGen folder (repeatable)")
     parser.add_argument("--train-notes", type=int, default=330)
     parser.add_argument("--test-notes", type=int, default=110)
     parser.add_argument("--seconds", type=float, default=2.0)

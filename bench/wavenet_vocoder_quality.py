@@ -85,8 +85,8 @@ def main() -> None:
             vocoded = model.vocode(audio, torch.Generator().manual_seed(args.seed), temperature)
             vocoder_seconds = time.perf_counter() - start
         distance, pitch = scores(audio, vocoded, rate)
-        print(f"| WaveNet vocoder, temperature {temperature:g} | {distance:.3f} | {pitch:.3f} | {vocoder_seconds:.0f} |",
-              flush=True)
+        row = f"| WaveNet vocoder, temperature {temperature:g} | {distance:.3f} | {pitch:.3f} | {vocoder_seconds:.0f} |"
+        print(row, flush=True)
     with torch.inference_mode():
         reconstructed = griffin_lim_from_mel(model, audio, args.gl_iters)
     distance, pitch = scores(audio, reconstructed, rate)
