@@ -39,7 +39,7 @@ TIMBRE_PITCHES = 12
 
 def generate(pipe: GANSynthPipeline, pitches: np.ndarray, latents: torch.Tensor) -> list[np.ndarray]:
     """One note per (pitch, latent) row."""
-    return [pipe(int(pitch), latents=latent).audios[0, 0] for pitch, latent in zip(pitches, latents)]
+    return [pipe(int(pitch), latents=latent).audios[0] for pitch, latent in zip(pitches, latents)]
 
 
 @dataclass

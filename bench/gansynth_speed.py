@@ -40,7 +40,7 @@ def gansynth_times(model: GANSynthGenerator, batch: int, repeats: int) -> tuple[
 
 def wavenet_seconds(model: WaveNetModel, batch: int, timed_samples: int, target_samples: int) -> float:
     """Seconds WaveNet needs for ``target_samples``, extrapolated from generating ``timed_samples``."""
-    seconds = best_time(lambda: model.generate_waveform(timed_samples, batch_size=batch), repeats=1, warm_up=False)
+    seconds = best_time(lambda: model.sample_waveform(timed_samples, batch_size=batch), repeats=1, warm_up=False)
     return seconds * target_samples / timed_samples
 
 

@@ -45,7 +45,8 @@ def reconstruct(autoencoder: MusikaAutoencoder, clips: torch.Tensor) -> list[np.
 
 
 def generated(pipe: MusikaPipeline, count: int, seconds: float, tempo: float | None = None) -> list[np.ndarray]:
-    clips = [pipe(seconds, seed=seed, tempo=tempo).audio for seed in range(count)]
+    clips = [pipe(audio_length_in_s=seconds, generator=torch.Generator().manual_seed(seed), tempo=tempo).audios[0]
+             for seed in range(count)]
     return [clip if clip.ndim == 1 else clip.mean(axis=0) for clip in clips]
 
 

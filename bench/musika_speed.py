@@ -19,7 +19,7 @@ import torch
 from _common import bench_parser, machine_line, parse_bench_args
 
 from hfsynth.models.musika import MusikaConfig, MusikaGenerator, MusikaPipeline
-from hfsynth.models.musika.generation_musika import generate_audio
+from hfsynth.models.musika.generation_musika import one_pass_section
 
 
 def peak_rss_mb() -> float:
@@ -28,12 +28,14 @@ def peak_rss_mb() -> float:
 
 def streamed(chunks_per_yield: int):
     def run(pipe: MusikaPipeline, seconds: float) -> int:
-        return sum(piece.shape[-1] for piece in pipe.stream(seconds, seed=0, chunks_per_yield=chunks_per_yield))
+        return sum(piece.shape[-1] for piece in pipe.stream(seconds, generator=torch.Generator().manual_seed(0),
+                                                       chunks_per_yield=chunks_per_yield))
     return run
 
 
 def one_shot(pipe: MusikaPipeline, seconds: float) -> int:
-    return generate_audio(pipe.model, seconds, torch.Generator().manual_seed(0)).shape[-1]
+    samples = pipe.model.num_samples_for(seconds)
+    return one_pass_section(pipe.model, samples, torch.Generator().manual_seed(0)).shape[-1]
 
 
 def main() -> None:

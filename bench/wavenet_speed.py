@@ -22,14 +22,14 @@ SIZES = [("~250", 7, 1), ("~1000", 16, 2), ("~4000", 36, 4)]
 
 def incremental_samples_per_second(model: WaveNetModel, batch: int, samples: int) -> float:
     start = time.perf_counter()
-    model.generate_waveform(samples, batch_size=batch, generator=torch.Generator().manual_seed(0))
+    model.sample_waveform(samples, batch_size=batch, generator=torch.Generator().manual_seed(0))
     return batch * samples / (time.perf_counter() - start)
 
 
 @torch.inference_mode()
 def naive_samples_per_second(model: WaveNetModel, batch: int, steps: int) -> float:
     """Naive generation at steady state: every sample past the first receptive field re-runs the
-    network over a full receptive-field window (what ``generate_waveform(incremental=False)``
+    network over a full receptive-field window (what ``sample_waveform(incremental=False)``
     does per sample once the audio is longer than the receptive field)."""
     window = torch.rand(batch, model.config.receptive_field) * 2 - 1
     start = time.perf_counter()

@@ -6,13 +6,11 @@ from pathlib import Path
 
 import torch
 
-from hfsynth.models.audiogen import AudioGenForConditionalGeneration, AudioGenProcessor, save_audiogen_folder
+from hfsynth.models.audiogen import AudioGenForConditionalGeneration, AudioGenPipeline, AudioGenProcessor
 from hfsynth.models.audiogen import train_caption_tokenizer
 from hfsynth.models.audiogen.processing_audiogen import feature_extractor_for
-from hfsynth.models.gansynth import GANSynthGenerator
-from hfsynth.models.gansynth.pipeline_gansynth import save_gansynth_folder
-from hfsynth.models.wavenet import WaveNetModel
-from hfsynth.models.wavenet.pipeline_wavenet import save_wavenet_folder
+from hfsynth.models.gansynth import GANSynthGenerator, GANSynthPipeline
+from hfsynth.models.wavenet import WaveNetModel, WaveNetPipeline
 from test_audiogen_model import RATE as AUDIOGEN_RATE
 from test_audiogen_model import tiny_config as audiogen_config
 from test_audiogen_model import with_codebooks
@@ -23,7 +21,7 @@ CAPTIONS = ["a soft piano note", "loud brass playing a melody", "strings and pia
 
 
 def save_gansynth(folder: Path) -> str:
-    save_gansynth_folder(GANSynthGenerator(gansynth_config()), folder)   # MIDI 48-72, 8 kHz
+    GANSynthPipeline(GANSynthGenerator(gansynth_config())).save_pretrained(folder)   # MIDI 48-72, 8 kHz
     return str(folder)
 
 
@@ -31,19 +29,19 @@ def save_audiogen(folder: Path) -> str:
     tokenizer = train_caption_tokenizer(CAPTIONS * 5, vocab_size=64, model_max_length=12)
     model = with_codebooks(AudioGenForConditionalGeneration(audiogen_config(text_encoder=dict(
         vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=4))))
-    save_audiogen_folder(model, AudioGenProcessor(feature_extractor_for(AUDIOGEN_RATE), tokenizer), folder)
+    AudioGenPipeline(model, AudioGenProcessor(feature_extractor_for(AUDIOGEN_RATE), tokenizer)).save_pretrained(folder)
     return str(folder)
 
 
 def save_wavenet_vocoder(folder: Path) -> str:
     config = wavenet_config(local_cond_channels=8, upsample_scales=[4, 4], mel_n_fft=64, sampling_rate=2000)
-    save_wavenet_folder(WaveNetModel(config), folder)
+    WaveNetPipeline(WaveNetModel(config)).save_pretrained(folder)
     return str(folder)
 
 
 def save_wavenet_classes(folder: Path) -> str:
     config = wavenet_config(global_cond_classes=3, class_labels=["bass", "keyboard", "string"], sampling_rate=2000)
-    save_wavenet_folder(WaveNetModel(config), folder)
+    WaveNetPipeline(WaveNetModel(config)).save_pretrained(folder)
     return str(folder)
 
 
@@ -57,10 +55,10 @@ def build_all(root: Path) -> dict[str, str]:
 
 
 def save_musika(folder: Path) -> str:
-    from hfsynth.models.musika.pipeline_musika import save_musika_folder
+    from hfsynth.models.musika import MusikaPipeline
     from test_musika_model import random_generator
 
-    save_musika_folder(random_generator(), folder)
+    MusikaPipeline(random_generator()).save_pretrained(folder)
     return str(folder)
 
 

@@ -56,6 +56,11 @@ def prompt_ids(batch: int = 2, tokens: int = 6) -> torch.Tensor:
     return torch.randint(3, 64, (batch, tokens))
 
 
+def generate_dict(model: AudioGenForConditionalGeneration, input_ids, **kwargs):
+    """``model.generate`` returning its ``AudioGenGenerationOutput`` (audio and codes)."""
+    return model.generate(input_ids, return_dict_in_generate=True, **kwargs)
+
+
 # ------------------------------------------------------------------------------ delay pattern
 def test_delay_pattern_layout_and_round_trip():
     codes = torch.arange(12).reshape(1, 3, 4)               # stream k, frame t -> 4k + t
@@ -187,8 +192,8 @@ def test_cached_steps_give_the_logits_of_the_full_pass():
 
 def test_kv_cache_generation_equals_no_cache_generation():
     model, ids = tiny_model(), prompt_ids()
-    cached = model.generate(ids, audio_length_in_s=0.3, do_sample=False, use_cache=True)
-    uncached = model.generate(ids, audio_length_in_s=0.3, do_sample=False, use_cache=False)
+    cached = generate_dict(model, ids, audio_length_in_s=0.3, do_sample=False, use_cache=True)
+    uncached = generate_dict(model, ids, audio_length_in_s=0.3, do_sample=False, use_cache=False)
     assert torch.equal(cached.sequences, uncached.sequences) and torch.equal(cached.audio, uncached.audio)
 
 
@@ -204,54 +209,52 @@ def test_guidance_scale_one_equals_unguided():
     assert not torch.equal(guided, single)
     cond, uncond = torch.randn(2, K, CODES), torch.randn(2, K, CODES)
     assert torch.allclose(guided_logits(cond, uncond, 1.0), cond, atol=1e-6)
-    sampled = [model.generate(prompt_ids(), audio_length_in_s=0.2, guidance_scale=scale, seed=3).sequences
+    sampled = [generate_dict(model, prompt_ids(), audio_length_in_s=0.2, guidance_scale=scale, seed=3).sequences
                for scale in (1.0, None)]
     assert torch.equal(*sampled)
 
 
 def test_output_contract_of_generate():
-    out = tiny_model().generate(prompt_ids(), audio_length_in_s=0.25, seed=0)
-    assert out.audio.dtype == torch.float32 and out.audio.shape == (2, 200) and out.audio.abs().max() <= 1.0
+    out = generate_dict(tiny_model(), prompt_ids(), audio_length_in_s=0.25, seed=0)
+    assert out.audio.dtype == torch.float32 and out.audio.shape == (2, 1, 200) and out.audio.abs().max() <= 1.0
     assert out.sequences.shape == (2, K, 13) and int(out.sequences.max()) < CODES
 
 
 def test_audio_length_wins_over_max_new_tokens():
     model = tiny_model()
-    assert model.generate(prompt_ids(1), audio_length_in_s=0.1, max_new_tokens=256).audio.shape == (1, 80)
-    assert model.generate(prompt_ids(1), max_new_tokens=12).sequences.shape[-1] == 12 - (K - 1)
-    assert model.generate(None, max_new_tokens=K).audio.shape == (1, HOP)  # no text: the null condition
+    assert generate_dict(model, prompt_ids(1), audio_length_in_s=0.1, max_new_tokens=256).audio.shape == (1, 1, 80)
+    assert generate_dict(model, prompt_ids(1), max_new_tokens=12).sequences.shape[-1] == 12 - (K - 1)
+    assert generate_dict(model, None, max_new_tokens=K).audio.shape == (1, 1, HOP)  # no text: the null condition
 
 
 def test_sliding_window_generates_beyond_the_context():
     model, ids = tiny_model(), prompt_ids()
     frames = 3 * WINDOW + 5
-    out = model.generate(ids, audio_length_in_s=frames / 50, do_sample=False)
-    assert out.sequences.shape == (2, K, frames) and out.audio.shape == (2, frames * HOP)
-    uncached = model.generate(ids, audio_length_in_s=frames / 50, do_sample=False, use_cache=False)
+    out = generate_dict(model, ids, audio_length_in_s=frames / 50, do_sample=False)
+    assert out.sequences.shape == (2, K, frames) and out.audio.shape == (2, 1, frames * HOP)
+    uncached = generate_dict(model, ids, audio_length_in_s=frames / 50, do_sample=False, use_cache=False)
     assert torch.equal(out.sequences, uncached.sequences)
 
 
 def test_audio_prompt_codes_are_kept_as_the_prefix():
     model = tiny_model()
     prompt = 0.3 * torch.randn(2, 10 * HOP + 7)                      # 10 whole frames and a partial one
-    out = model.generate(prompt_ids(), audio_prompt=prompt, audio_length_in_s=0.5, seed=0)
-    assert out.sequences.shape == (2, K, 25) and out.audio.shape == (2, 400)
+    out = generate_dict(model, prompt_ids(), input_values=prompt, audio_length_in_s=0.5, seed=0)
+    assert out.sequences.shape == (2, K, 25) and out.audio.shape == (2, 1, 400)
     assert torch.equal(out.sequences[:, :, :10], model.encode_audio(prompt)[:, :, :10])
-    shared = model.generate(prompt_ids(3), audio_prompt=prompt[0].numpy(), audio_length_in_s=0.3, seed=0)
+    shared = generate_dict(model, prompt_ids(3), input_values=prompt[0].numpy(), audio_length_in_s=0.3, seed=0)
     assert shared.sequences.shape == (3, K, 15)                       # one audio prompt for three texts
 
 
-def test_audio_prompts_of_different_lengths_and_rates():
+def test_audio_prompts_of_different_lengths():
     model = tiny_model()
     prompt = 0.3 * torch.randn(2, 8 * HOP)
     mask = torch.ones(2, 8 * HOP)
     mask[1, 4 * HOP :] = 0                                            # the second prompt is half padding
-    codes = model.audio_prompt_codes(prompt, mask=mask)
+    codes = model.audio_prompt_codes(prompt, padding_mask=mask)
     assert (codes[0] != UNKNOWN).all() and (codes[1, :, :4] != UNKNOWN).all() and (codes[1, :, 4:] == UNKNOWN).all()
-    out = model.generate(prompt_ids(), audio_prompt=prompt, audio_prompt_mask=mask, audio_length_in_s=0.3, seed=0)
+    out = generate_dict(model, prompt_ids(), input_values=prompt, padding_mask=mask, audio_length_in_s=0.3, seed=0)
     assert (out.sequences >= 0).all() and torch.equal(out.sequences[1, :, :4], codes[1, :, :4])
-    doubled_rate = model.audio_prompt_codes(0.3 * torch.randn(1, 16 * HOP), sampling_rate=2 * RATE)
-    assert doubled_rate.shape == (1, K, 8)                            # resampled to the model's rate
 
 
 @pytest.mark.parametrize(
@@ -263,17 +266,16 @@ def test_audio_prompts_of_different_lengths_and_rates():
         ({"guidance_scale": float("nan")}, "guidance_scale"),
         ({"max_new_tokens": K - 1}, "no frame"),
         ({"audio_length_in_s": -1.0}, "audio_length_in_s"),
-        ({"audio_prompt": np.zeros(5 * HOP), "audio_length_in_s": 0.05}, "not longer than the audio prompt"),
-        ({"audio_prompt": np.zeros(HOP - 1)}, "shorter than one codec frame"),
-        ({"audio_prompt": np.full(2 * HOP, np.nan)}, "NaN"),
-        ({"audio_prompt": np.zeros((3, 2 * HOP))}, "do not pair up"),
-        ({"audio_prompt": np.zeros(2 * HOP), "audio_prompt_sampling_rate": 0}, "sampling_rate"),
-        ({"audio_prompt_sampling_rate": RATE}, "without an audio_prompt"),
+        ({"input_values": np.zeros(5 * HOP), "audio_length_in_s": 0.05}, "not longer than the audio prompt"),
+        ({"input_values": np.zeros(HOP - 1)}, "shorter than one codec frame"),
+        ({"input_values": np.full(2 * HOP, np.nan)}, "NaN"),
+        ({"input_values": np.zeros((3, 2 * HOP))}, "do not pair up"),
+        ({"padding_mask": np.ones(2 * HOP)}, "without an audio prompt"),
     ],
 )
 def test_bad_generate_arguments_are_value_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        tiny_model().generate(prompt_ids(), **kwargs)
+        generate_dict(tiny_model(), prompt_ids(), **kwargs)
 
 
 def test_an_empty_prompt_batch_is_a_value_error():

@@ -49,7 +49,7 @@ def test_music_and_folder(tmp_path):
     ("args", "message"),
     [
         (["data", "note", "--soundfont", "/no/such.sf2", "--out", "{tmp}/x.wav"], "SoundFont not found: /no/such.sf2"),
-        (["data", "note", "--pitch", "200", "--out", "{tmp}/x.wav"], "pitch must be a MIDI note number in 0..127"),
+        (["data", "note", "--pitch", "200", "--out", "{tmp}/x.wav"], "pitch must be an integer in [0, 127] (a MIDI note number)"),
         (["data", "note", "--pitch", "H2", "--out", "{tmp}/x.wav"], "not a note name"),
         (["data", "notes", "--pitches", "C2-C12", "--out", "{tmp}/n"], "--pitches must be a MIDI range"),
         (["data", "notes", "--programs", "0,x", "--out", "{tmp}/n"], "--programs must be comma-separated integers"),

@@ -125,7 +125,7 @@ def test_silent_notes_are_skipped_and_recorded():
 
 
 def test_pitches_out_of_range_are_value_errors():
-    with pytest.raises(ValueError, match=r"pitch must be a MIDI note number in 0\.\.127; got 128"):
+    with pytest.raises(ValueError, match=r"pitch must be an integer in \[0, 127\] \(a MIDI note number\); got 128"):
         NoteDatasetConfig(pitches=(60, 128))
     with pytest.raises(ValueError, match="lowest <= highest"):
         NoteDatasetConfig(pitches=(72, 60))

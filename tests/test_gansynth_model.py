@@ -173,7 +173,6 @@ def test_the_latent_is_projected_onto_the_sphere(models):
         ({"latents": torch.randn(2, 15), "pitch": torch.tensor([60, 60])}, r"\(batch, 16\)"),
         ({"latents": torch.randn(1, 16), "pitch": torch.tensor([60]), "stage": 4}, "stage"),
         ({"latents": torch.randn(1, 16), "pitch": torch.tensor([60]), "alpha": 1.5}, "alpha"),
-        ({}, "either latents"),
     ],
 )
 def test_bad_generator_input_is_a_value_error(models, kwargs, message):

@@ -1,5 +1,5 @@
-"""GANSynth's public contract: text-to-audio through transformers' ``pipeline()``, and GANSynthPipeline
-(pitch x latent grids, slerp, MIDI rendering)."""
+"""GANSynth's generation: the shared generator tests, then what is GANSynth's own (pitch prompts,
+pitch x latent grids, slerp, MIDI rendering)."""
 
 import numpy as np
 import pretty_midi
@@ -7,20 +7,33 @@ import pytest
 import torch
 from transformers import AutoModelForTextToWaveform, pipeline
 
-import hfsynth  # noqa: F401  (registers GANSynth)
+from model_tester import GeneratorTester
 from hfsynth.models.gansynth import GANSynthGenerator, GANSynthPipeline, slerp
-from hfsynth.models.gansynth.pipeline_gansynth import save_gansynth_folder
 from test_gansynth_model import tiny_config
 
 RATE = 8000
 NOTE = 256  # samples in a tiny model's note (32 ms)
 
 
+class TestGANSynthGeneration(GeneratorTester):
+    pipeline_class = GANSynthPipeline
+    prompts = ("a bright C4", "E4")
+    seconds = 0.032
+
+    def make_model(self):
+        return GANSynthGenerator(tiny_config())
+
+
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory) -> str:
+def pipe() -> GANSynthPipeline:
     torch.manual_seed(0)
+    return GANSynthPipeline(GANSynthGenerator(tiny_config()))
+
+
+@pytest.fixture(scope="module")
+def folder(pipe, tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("gansynth")
-    save_gansynth_folder(GANSynthGenerator(tiny_config()), path)
+    pipe.save_pretrained(path)
     return str(path)
 
 
@@ -29,49 +42,28 @@ def tta(folder):
     return pipeline("text-to-audio", model=folder)
 
 
-@pytest.fixture(scope="module")
-def pipe(folder) -> GANSynthPipeline:
-    return GANSynthPipeline.from_pretrained(folder)
-
-
-def generate(tta, prompt, seconds=0.032, seed=0) -> np.ndarray:
-    return tta(prompt, forward_params={"audio_length_in_s": seconds, "seed": seed})["audio"]
-
-
 # ------------------------------------------------------------------------------ text-to-audio
 def test_gansynth_is_the_text_to_waveform_class(folder):
     assert isinstance(AutoModelForTextToWaveform.from_pretrained(folder), GANSynthGenerator)
 
 
-@pytest.mark.parametrize("seconds", [0.032, 0.02, 0.1])  # the note's own length, shorter, longer
-def test_text_to_audio_contract(tta, seconds):
-    out = tta("a bright C4", forward_params={"audio_length_in_s": seconds})
-    audio = out["audio"]
-    assert out["sampling_rate"] == RATE and audio.dtype == np.float32
+@pytest.mark.parametrize("seconds", [0.02, 0.1])  # shorter and longer than the note
+def test_other_lengths_trim_or_pad_the_note(tta, seconds):
+    audio = tta("a bright C4", forward_params={"audio_length_in_s": seconds})["audio"]
     assert audio.shape == (round(seconds * RATE),) and np.abs(audio).max() <= 1.0 and audio.std() > 0
     if seconds > 0.032:
         assert np.all(audio[NOTE:] == 0)          # silence after the note
 
 
-def test_the_default_length_is_the_note_length(tta):
-    assert tta("C4")["audio"].shape == (NOTE,)
-
-
 @pytest.mark.parametrize("prompt, pitch", [("C4", 60), ("F#3", 54), ("note 60", 60), ("a soft guitar, Bb3", 58)])
 def test_the_prompt_names_the_pitch(tta, pipe, prompt, pitch):
-    generator = torch.Generator().manual_seed(5)
-    latent = pipe.model.sample_latents(1, generator)
-    expected = pipe(pitch, latents=latent).audios[0, 0]
-    np.testing.assert_allclose(generate(tta, prompt, seed=5), expected, atol=1e-6)
+    latent = pipe.model.sample_latents(1, torch.Generator().manual_seed(5))
+    expected = pipe(pitch, latents=latent).audios[0]
+    np.testing.assert_allclose(tta(prompt, forward_params={"seed": 5})["audio"], expected, atol=1e-6)
 
 
-def test_text_to_audio_is_reproducible_and_pitch_changes_the_note(tta):
-    assert np.array_equal(generate(tta, "C4", seed=3), generate(tta, "C4", seed=3))
-    assert not np.allclose(generate(tta, "C4", seed=3), generate(tta, "E4", seed=3))
-    torch.manual_seed(1)
-    first = tta("C4")["audio"]
-    torch.manual_seed(1)
-    assert np.array_equal(first, tta("C4")["audio"])
+def test_the_pitch_changes_the_note(tta):
+    assert not np.allclose(tta("C4", forward_params={"seed": 3})["audio"], tta("E4", forward_params={"seed": 3})["audio"])
 
 
 @pytest.mark.parametrize("prompt, message", [("a warm pad", "names no pitch"), ("C7", "outside this model's range")])
@@ -81,41 +73,44 @@ def test_a_prompt_without_a_playable_pitch_is_a_value_error(tta, prompt, message
     assert "C3 (48) to C5 (72)" in str(error.value)
 
 
-@pytest.mark.parametrize("seconds", [-1.0, 0.0, float("nan"), "long"])
-def test_text_to_audio_rejects_bad_lengths(tta, seconds):
-    with pytest.raises(ValueError, match="audio_length_in_s"):
-        tta("C4", forward_params={"audio_length_in_s": seconds})
+def test_generate_takes_pitches_and_latents_instead_of_prompts(pipe):
+    latents = torch.randn(2, 16)
+    out = pipe.model.generate(pitch=["C4", 64], latents=latents, return_dict_in_generate=True)
+    assert out.audio.shape == (2, 1, NOTE)
+    torch.testing.assert_close(out.latents, latents)
+    with pytest.raises(ValueError, match="one of them"):
+        pipe.model.generate()
+    with pytest.raises(ValueError, match=r"\(2, 16\)"):
+        pipe.model.generate(pitch=[60, 62], latents=torch.randn(3, 16))
 
 
 def test_a_mel_if_model_keeps_the_contract(tmp_path):
-    save_gansynth_folder(GANSynthGenerator(tiny_config(representation="mel_if")), tmp_path)
+    GANSynthPipeline(GANSynthGenerator(tiny_config(representation="mel_if"))).save_pretrained(tmp_path)
     audio = pipeline("text-to-audio", model=str(tmp_path))("C4", forward_params={"audio_length_in_s": 0.05})["audio"]
     assert audio.shape == (400,) and audio.dtype == np.float32 and np.abs(audio).max() <= 1.0 and audio.std() > 0
 
 
 # ---------------------------------------------------------------------------- GANSynthPipeline
 def test_every_latent_plays_every_pitch(pipe):
-    out = pipe(["C4", 62, "note 64"], batch_size=2, seed=0)
-    assert out.audios.shape == (2, 3, NOTE) and out.audios.dtype == np.float32 and out.sampling_rate == RATE
-    assert out.pitches == [60, 62, 64] and out.latents.shape == (2, 16) and np.abs(out.audios).max() <= 1.0
+    out = pipe(["C4", 62, "note 64"], num_waveforms_per_prompt=2, generator=torch.Generator().manual_seed(0))
+    assert out.audios.shape == (6, NOTE) and out.audios.dtype == np.float32 and out.sampling_rate == RATE
+    assert out.latents.shape == (2, 16) and np.abs(out.audios).max() <= 1.0
     again = pipe([60, 62, 64], latents=out.latents[1])                 # a kept latent plays its instrument again
-    np.testing.assert_allclose(again.audios[0], out.audios[1], atol=1e-5)
-    assert not np.allclose(out.audios[0], out.audios[1], atol=1e-3)
-    assert pipe(60, batch_size=2, seed=0, audio_length_in_s=0.05).audios.shape == (2, 1, 400)
+    np.testing.assert_allclose(again.audios, out.audios[1::2], atol=1e-5)
+    assert not np.allclose(out.audios[0], out.audios[1], atol=1e-3)    # two instruments at one pitch
+    assert pipe(60, num_waveforms_per_prompt=2, audio_length_in_s=0.05).audios.shape == (2, 400)
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"pitches": 90}, r"outside this model's range C3 \(48\) to C5 \(72\)"),
-        ({"pitches": "C7"}, "outside this model's range"),
-        ({"pitches": []}, "pitches is empty"),
-        ({"pitches": 60.5}, "MIDI number"),
-        ({"pitches": 60, "batch_size": 0}, "batch_size"),
-        ({"pitches": 60, "batch_size": -2}, "batch_size"),
-        ({"pitches": 60, "latents": torch.zeros(2, 15)}, r"\(batch, 16\)"),
-        ({"pitches": 60, "latents": torch.zeros(2, 16), "batch_size": 2}, "not both"),
-        ({"pitches": 60, "audio_length_in_s": 0}, "audio_length_in_s"),
+        ({"prompt": 90}, r"outside this model's range C3 \(48\) to C5 \(72\)"),
+        ({"prompt": "C7"}, "outside this model's range"),
+        ({"prompt": []}, "prompt list is empty"),
+        ({"prompt": 60.5}, "MIDI number"),
+        ({"prompt": 60, "latents": torch.zeros(2, 15)}, r"\(2, 16\)"),
+        ({"prompt": 60, "latents": torch.zeros(2, 16), "num_waveforms_per_prompt": 2}, "not both"),
+        ({"prompt": 60, "audio_length_in_s": 0}, "audio_length_in_s"),
     ],
 )
 def test_pipeline_bad_input_is_a_value_error(pipe, kwargs, message):
@@ -154,11 +149,10 @@ def midi_with(notes_by_instrument: list[list[tuple]], drums: bool = False) -> pr
 def test_render_midi_places_each_note_at_its_start(pipe):
     # 80-sample notes with a 40-sample release: silence between them.
     score = midi_with([[(60, 0.1, 0.11, 100), (64, 0.3, 0.31, 100)], [(67, 0.2, 0.21, 100)]])
-    piece = pipe.render_midi(score, seed=0, release_in_s=0.005)
-    audio = piece.audio
+    piece = pipe.render_midi(score, generator=torch.Generator().manual_seed(0), release_in_s=0.005)
+    audio = piece.audios[0]
     assert piece.sampling_rate == RATE and audio.dtype == np.float32 and np.abs(audio).max() <= 1.0
-    assert piece.latents.shape == (2, 16)
-    assert audio.shape == (round(0.31 * RATE) + 40,)
+    assert piece.audios.shape == (1, round(0.31 * RATE) + 40) and piece.latents.shape == (2, 16)
     sounding = np.abs(audio) > 0
     for onset in (800, 1600, 2400):
         assert not sounding[onset - 680 : onset].any()               # silent since the previous note ended
@@ -168,7 +162,7 @@ def test_render_midi_places_each_note_at_its_start(pipe):
 
 def test_render_midi_scales_notes_by_velocity(pipe):
     score = midi_with([[(60, 0.0, 0.01, 127), (60, 0.1, 0.11, 42)]])
-    audio = pipe.render_midi(score, instrument_latents=torch.randn(16), release_in_s=0.0).audio
+    audio = pipe.render_midi(score, latents=torch.randn(16), release_in_s=0.0).audios[0]
     loud, soft = audio[:80], audio[800:880]
     np.testing.assert_allclose(soft, loud * 42 / 127, atol=1e-6)
 
@@ -182,14 +176,6 @@ def test_render_midi_bad_input_is_a_value_error(pipe):
         pipe.render_midi(midi_with([[(30, 0.0, 0.1, 100), (60, 0.1, 0.2, 100), (100, 0.2, 0.3, 100)]]))
     with pytest.raises(ValueError, match="2 pitched instruments"):
         two_instruments = midi_with([[(60, 0.0, 0.1, 100)], [(62, 0.0, 0.1, 100)]])
-        pipe.render_midi(two_instruments, instrument_latents=torch.randn(3, 16))
+        pipe.render_midi(two_instruments, latents=torch.randn(3, 16))
     with pytest.raises(ValueError, match="release_in_s"):
         pipe.render_midi(midi_with([[(60, 0.0, 0.1, 100)]]), release_in_s=-0.1)
-
-
-def test_pipeline_save_and_load_round_trip(pipe, tmp_path):
-    pipe.save_pretrained(tmp_path)
-    latent = torch.randn(1, 16)
-    np.testing.assert_array_equal(GANSynthPipeline.from_pretrained(tmp_path)(60, latents=latent).audios,
-                                  pipe(60, latents=latent).audios)
-    assert pipeline("text-to-audio", model=str(tmp_path))("C4")["audio"].shape == (NOTE,)

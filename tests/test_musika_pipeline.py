@@ -1,44 +1,49 @@
-"""Musika's public contract: text-to-audio through transformers' pipeline() for any length, and
-MusikaPipeline (one-shot == streamed, constant memory, seams, continuation, stereo, bad input)."""
+"""Musika's generation: the shared generator tests, then Musika's own (any length, one-shot ==
+streamed, constant memory, seams, continuation, stereo, prompts that set tempo and density)."""
 
 import numpy as np
 import pytest
 import torch
 from transformers import pipeline
 
-import hfsynth  # noqa: F401  (registers Musika)
+from model_tester import LoopGeneratorTester
 from hfsynth.evaluation.spectral import seam_flux_ratio
 from hfsynth.models.musika import MusikaAutoencoder, MusikaGenerator, MusikaPipeline
-from hfsynth.models.musika.generation_musika import generate_audio
-from hfsynth.models.musika.pipeline_musika import save_musika_folder
+from hfsynth.models.musika.generation_musika import new_state, one_pass_section, stream_section
 from test_musika_model import RATE, random_generator, tiny_autoencoder_config, tiny_config
 
 CHUNK = 1024  # samples per chunk of the tiny model
 
 
+def seeded(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+class TestMusikaGeneration(LoopGeneratorTester):
+    pipeline_class = MusikaPipeline
+    prompts = ("", "160 bpm, dense")
+    seconds = 0.3
+
+    def make_model(self):
+        return random_generator()
+
+
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory) -> str:
+def pipe() -> MusikaPipeline:
     torch.manual_seed(0)
+    return MusikaPipeline(random_generator())
+
+
+@pytest.fixture(scope="module")
+def tta(pipe, tmp_path_factory):
     path = tmp_path_factory.mktemp("musika")
-    save_musika_folder(random_generator(), path)
-    return str(path)
+    pipe.save_pretrained(path)
+    return pipeline("text-to-audio", model=str(path))
 
 
-@pytest.fixture(scope="module")
-def tta(folder):
-    return pipeline("text-to-audio", model=folder)
-
-
-@pytest.fixture(scope="module")
-def pipe(folder) -> MusikaPipeline:
-    return MusikaPipeline.from_pretrained(folder)
-
-
-@pytest.mark.parametrize("seconds", [0.01, 0.5, 1.337, 3.0])
+@pytest.mark.parametrize("seconds", [0.01, 1.337, 3.0])
 def test_text_to_audio_returns_exactly_the_requested_length(tta, seconds):
-    out = tta("", forward_params={"audio_length_in_s": seconds, "seed": 0})
-    audio = out["audio"]
-    assert out["sampling_rate"] == RATE and audio.dtype == np.float32
+    audio = tta("", forward_params={"audio_length_in_s": seconds, "seed": 0})["audio"]
     assert audio.shape == (round(seconds * RATE),) and np.abs(audio).max() <= 1.0 and np.isfinite(audio).all()
 
 
@@ -52,7 +57,6 @@ def test_the_prompt_sets_the_conditioning(tta):
 
 
 @pytest.mark.parametrize("prompt, params, match", [
-    ("", {"audio_length_in_s": 0.0}, "positive"), ("", {"audio_length_in_s": -1.0}, "positive"),
     ("999 bpm", {"audio_length_in_s": 0.5}, "outside"), ("", {"audio_length_in_s": 0.5, "truncation": -1.0}, "truncation"),
 ])
 def test_text_to_audio_bad_input_is_a_clear_error(tta, prompt, params, match):
@@ -62,54 +66,58 @@ def test_text_to_audio_bad_input_is_a_clear_error(tta, prompt, params, match):
 
 @pytest.mark.parametrize("chunks_per_yield", [1, 3])
 def test_streaming_equals_one_shot_generation(pipe, chunks_per_yield):
-    one_shot = generate_audio(pipe.model, 2.2, torch.Generator().manual_seed(7), tempo=90.0)[0].numpy()
-    pieces = list(pipe.stream(2.2, seed=7, tempo=90.0, chunks_per_yield=chunks_per_yield))
+    one_shot = one_pass_section(pipe.model, round(2.2 * RATE), seeded(7), tempo=90.0)[0].numpy()
+    pieces = list(pipe.stream(2.2, generator=seeded(7), tempo=90.0, chunks_per_yield=chunks_per_yield))
     assert [c.shape[-1] for c in pieces[:-1]] == [CHUNK * chunks_per_yield] * (len(pieces) - 1)
     streamed = np.concatenate(pieces)
     assert streamed.shape == one_shot.shape == (round(2.2 * RATE),)
     np.testing.assert_allclose(streamed / np.abs(streamed).max(), one_shot / np.abs(one_shot).max(), atol=1e-4)
-    called = pipe(2.2, seed=7, tempo=90.0)
-    np.testing.assert_allclose(called.audio, one_shot, atol=1e-5)
+    called = pipe(audio_length_in_s=2.2, generator=seeded(7), tempo=90.0)
+    np.testing.assert_allclose(called.audios[0], one_shot, atol=1e-5)
 
 
 def test_streaming_memory_does_not_grow_with_length(pipe):
-    from hfsynth.models.musika.generation_musika import new_state, stream_section
-
-    state = new_state(pipe.model, torch.Generator().manual_seed(0))
+    state = new_state(pipe.model, seeded(0))
     held = []
-    for _ in stream_section(pipe.model, 20.0, state, chunks_per_yield=1):   # 157 chunks
+    for _ in stream_section(pipe.model, 20 * RATE, state, chunks_per_yield=1):   # 157 chunks
         held.append(len(state.sampler.anchors))
     assert len(held) == 157 and max(held) <= 6                         # anchors kept: a chunk and its context
     assert state.context.shape[-1] <= pipe.autoencoder.decoder_context
 
 
 def test_chunks_join_without_seams(pipe):
-    audio = np.concatenate(list(pipe.stream(6.0, seed=1)))
+    audio = np.concatenate(list(pipe.stream(6.0, generator=seeded(1))))
     ratio = seam_flux_ratio(audio, chunk_length=CHUNK, n_fft=256, hop_length=64)
     assert ratio <= 1.2
 
 
 def test_continuing_a_piece_interpolates_the_style(pipe):
-    first = pipe(1.0, seed=0)
-    again = pipe(1.0, seed=0)
-    np.testing.assert_array_equal(first.audio, again.audio)
-    same = pipe.continue_piece(again.state, seconds=1.0)                     # the style stays
-    morph = pipe.continue_piece(first.state, seconds=1.0, seed=5, transition_s=0.5)
-    assert same.audio.shape == morph.audio.shape == (RATE,)
-    assert not np.allclose(same.audio, morph.audio)
-    assert not torch.allclose(first.state.style, again.state.style)           # the end of the morph: a new style
+    first = pipe(audio_length_in_s=1.0, generator=seeded(0))
+    again = pipe(audio_length_in_s=1.0, generator=seeded(0))
+    np.testing.assert_array_equal(first.audios, again.audios)
+    torch.testing.assert_close(first.latents, first.state[0].style)
+    same = pipe.continue_piece(again.state[0], audio_length_in_s=1.0)                      # the style stays
+    morph = pipe.continue_piece(first.state[0], audio_length_in_s=1.0, generator=seeded(5), transition_s=0.5)
+    assert same.audios.shape == morph.audios.shape == (1, RATE)
+    assert not np.allclose(same.audios, morph.audios)
+    assert not torch.allclose(first.state[0].style, again.state[0].style)     # the end of the morph: a new style
     with pytest.raises(ValueError, match="transition_s"):
-        pipe.continue_piece(first.state, seconds=1.0, seed=1, transition_s=-1.0)
+        pipe.continue_piece(first.state[0], audio_length_in_s=1.0, generator=seeded(1), transition_s=-1.0)
+
+
+def test_a_style_plays_again(pipe):
+    out = pipe(audio_length_in_s=0.5, generator=seeded(2))
+    replay = pipe(audio_length_in_s=0.5, generator=seeded(9), style=out.latents[0])
+    torch.testing.assert_close(replay.latents, out.latents)
 
 
 def test_stereo_models_give_two_channels_and_mono_models_refuse_stereo(pipe, tmp_path):
     with pytest.raises(ValueError, match="mono"):
-        pipe(0.5, seed=0, stereo=True)
-    generator = MusikaGenerator(tiny_config(autoencoder=tiny_autoencoder_config(audio_channels=2)))
-    stereo = MusikaPipeline(generator)
-    assert stereo(0.5, seed=0).audio.shape == (2, RATE // 2)
-    assert stereo(0.5, seed=0, stereo=False).audio.shape == (RATE // 2,)
-    save_musika_folder(generator, tmp_path)
+        pipe(audio_length_in_s=0.5, stereo=True)
+    stereo = MusikaPipeline(MusikaGenerator(tiny_config(autoencoder=tiny_autoencoder_config(audio_channels=2))))
+    assert stereo(audio_length_in_s=0.5).audios.shape == (1, 2, RATE // 2)
+    assert stereo(audio_length_in_s=0.5, stereo=False).audios.shape == (1, RATE // 2)
+    stereo.save_pretrained(tmp_path)
     out = pipeline("text-to-audio", model=str(tmp_path))("", forward_params={"audio_length_in_s": 0.25})
     assert out["audio"].shape == (2, RATE // 4)
 
@@ -124,15 +132,15 @@ def test_a_pipeline_assembles_two_components(pipe):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"seconds": 0}, "positive"), ({"seconds": float("nan")}, "positive"), ({"seconds": 1, "density": "loud"}, "density"),
-    ({"seconds": 1, "tempo": 10.0}, "outside"), ({"seconds": 1, "style": torch.full((8,), float("nan"))}, "NaN"),
+    ({"density": "loud"}, "density"), ({"tempo": 10.0}, "outside"), ({"prompt": "999 bpm"}, "outside"),
+    ({"style": torch.full((8,), float("nan"))}, "NaN"), ({"prompt": []}, "prompt list is empty"),
 ])
 def test_pipeline_bad_input_is_a_clear_error(pipe, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        pipe(**kwargs)
+        pipe(audio_length_in_s=1.0, **kwargs)
 
 
 @pytest.mark.parametrize("chunks_per_yield", [0, 1.5, True])
 def test_stream_rejects_a_bad_piece_size(pipe, chunks_per_yield):
     with pytest.raises(ValueError, match="chunks_per_yield"):
-        next(pipe.stream(1.0, seed=0, chunks_per_yield=chunks_per_yield))
+        next(pipe.stream(1.0, chunks_per_yield=chunks_per_yield))

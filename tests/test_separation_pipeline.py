@@ -6,7 +6,15 @@ from transformers import AutoModel, pipeline
 
 import hfsynth  # noqa: F401  (registers the separator and the audio-to-audio task)
 from hfsynth.models.separation import SeparationModel, SeparationPipeline
+from model_tester import AudioToAudioTester
 from test_separation_model import RATE, tiny_model
+
+
+class TestSeparationPipeline(AudioToAudioTester):
+    pipeline_class = SeparationPipeline
+
+    def make_model(self):
+        return tiny_model(stem_names=["vocals", "bass", "other"])
 
 
 @pytest.fixture(scope="module")

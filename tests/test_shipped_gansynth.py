@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 import pytest
+import torch
 from transformers import pipeline
 
 import hfsynth  # noqa: F401
@@ -35,7 +36,7 @@ def test_a_midi_file_plays_its_melody(pipe):
     piano = pretty_midi.Instrument(program=0)
     piano.notes = [pretty_midi.Note(velocity=100, pitch=p, start=0.5 * i, end=0.5 * i + 0.45) for i, p in enumerate(melody)]
     score.instruments.append(piano)
-    audio = pipe.render_midi(score, seed=0).audio
+    audio = pipe.render_midi(score, generator=torch.Generator().manual_seed(0)).audios[0]
     rate = pipe.config.sampling_rate
     halves = [audio[round(0.5 * i * rate) : round((0.5 * i + 0.4) * rate)] for i in range(len(melody))]
     result = pitch_accuracy_pyin(halves, rate, melody)

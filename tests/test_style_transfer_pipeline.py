@@ -10,7 +10,22 @@ import hfsynth  # noqa: F401
 from hfsynth.models.separation import SeparationConfig, SeparationModel
 from hfsynth.models.style_transfer import StyleTransferPipeline
 from hfsynth.models.wavenet import WaveNetConfig, WaveNetModel
+from model_tester import AudioToAudioTester
 from test_style_transfer_model import RATE, tiny_cyclegan, tiny_melganvc, tone
+
+
+class TestMelGANVCPipeline(AudioToAudioTester):
+    pipeline_class = StyleTransferPipeline
+
+    def make_model(self):
+        return tiny_melganvc()
+
+
+class TestCycleGANPipeline(AudioToAudioTester):
+    pipeline_class = StyleTransferPipeline
+
+    def make_model(self):
+        return tiny_cyclegan()
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +49,7 @@ def test_the_audio_to_audio_task_transfers_stereo_44k_input(cyclegan_folder):
 def test_style_transfer_pipeline_notes_what_it_did_to_the_input(cyclegan_folder):
     pipe = StyleTransferPipeline.from_pretrained(cyclegan_folder)
     out = pipe(tone(0.4, channels=2, rate=22050), sampling_rate=22050, direction="b_to_a")
-    assert out.sampling_rate == RATE and out.audio.shape == (int(0.4 * RATE),) and out.stems is None
+    assert out.sampling_rate == RATE and out.audios.shape == (1, int(0.4 * RATE)) and out.stems is None
     assert out.notes == ["down-mixed 2 channels to mono", f"resampled 22050 Hz to the model's {RATE} Hz"]
 
 
@@ -60,8 +75,8 @@ def test_wavenet_vocoder_re_synthesises_the_transfer():
                                          sampling_rate=RATE)).eval()
     pipe = StyleTransferPipeline(tiny_melganvc(), vocoder=vocoder)
     out = pipe(tone(0.1), RATE, vocoder="wavenet")
-    assert out.audio.shape == (800,) and np.isfinite(out.audio).all()
-    assert not np.allclose(out.audio, pipe(tone(0.1), RATE).audio)       # not the Griffin-Lim audio
+    assert out.audios.shape == (1, 800) and np.isfinite(out.audios).all()
+    assert not np.allclose(out.audios, pipe(tone(0.1), RATE).audios)       # not the Griffin-Lim audio
 
 
 def test_separate_then_transfer_chosen_stems_and_remix():
@@ -73,7 +88,7 @@ def test_separate_then_transfer_chosen_stems_and_remix():
     with torch.inference_mode():
         separated = separator.audio_to_audio(torch.from_numpy(mixture).reshape(1, 1, -1))["stems"][0].numpy()
     out = pipe(mixture, RATE, separate=True, stems=["melody"])
-    assert sorted(out.stems) == ["bass", "melody"] and out.audio.shape == mixture.shape
+    assert sorted(out.stems) == ["bass", "melody"] and out.audios[0].shape == mixture.shape
     np.testing.assert_allclose(out.stems["bass"], separated[1], atol=1e-5)       # left as separated
     assert not np.allclose(out.stems["melody"], separated[0], atol=1e-3)          # transferred
     assert "separated into melody, bass" in out.notes

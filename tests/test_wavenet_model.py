@@ -62,8 +62,8 @@ def test_incremental_generation_equals_naive(overrides, kwargs):
     if "mel" in kwargs:
         kwargs["mel"] = kwargs["mel"].double()
     samples = 40
-    fast = model.generate_waveform(samples, batch_size=2, generator=torch.Generator().manual_seed(3), **kwargs)
-    slow = model.generate_waveform(samples, batch_size=2, generator=torch.Generator().manual_seed(3),
+    fast = model.sample_waveform(samples, batch_size=2, generator=torch.Generator().manual_seed(3), **kwargs)
+    slow = model.sample_waveform(samples, batch_size=2, generator=torch.Generator().manual_seed(3),
                                    incremental=False, **kwargs)
     assert fast.shape == (2, samples)
     assert torch.allclose(fast, slow, atol=1e-9)
@@ -78,8 +78,8 @@ def test_pre_emphasis_model_predicts_the_emphasised_audio_and_generates_the_plai
     emphasised.load_state_dict(plain.state_dict())
     audio = 0.5 * torch.sin(torch.arange(300) * 0.2)[None]
     assert torch.allclose(emphasised(audio).loss, plain(pre_emphasis(audio, 0.85)).loss)
-    drawn = plain.generate_waveform(50, generator=torch.Generator().manual_seed(0))
-    generated = emphasised.generate_waveform(50, generator=torch.Generator().manual_seed(0))
+    drawn = plain.sample_waveform(50, generator=torch.Generator().manual_seed(0))
+    generated = emphasised.sample_waveform(50, generator=torch.Generator().manual_seed(0))
     assert torch.allclose(generated, de_emphasis(drawn, 0.85), atol=1e-6)
 
 
@@ -103,16 +103,16 @@ def test_input_noise_corrupts_the_training_inputs_only():
 def test_conditioning_errors_are_clear():
     vocoder = WaveNetModel(tiny_config(local_cond_channels=5, upsample_scales=[2, 3]))
     with pytest.raises(ValueError, match="bands"):
-        vocoder.generate_waveform(12, mel=torch.randn(1, 4, 2))
+        vocoder.sample_waveform(12, mel=torch.randn(1, 4, 2))
     with pytest.raises(ValueError, match="does not fit"):
         vocoder(torch.zeros(1, 13), mel=torch.randn(1, 5, 2))
     with pytest.raises(ValueError, match="fewer than"):
-        vocoder.generate_waveform(13, mel=torch.randn(1, 5, 2))
+        vocoder.sample_waveform(13, mel=torch.randn(1, 5, 2))
     classes = WaveNetModel(tiny_config(global_cond_classes=2))
     with pytest.raises(ValueError, match="0..1"):
-        classes.generate_waveform(4, class_ids=torch.tensor([2]))
+        classes.sample_waveform(4, class_ids=torch.tensor([2]))
     with pytest.raises(ValueError, match="positive integer"):
-        classes.generate_waveform(0, class_ids=torch.tensor([0]))
+        classes.sample_waveform(0, class_ids=torch.tensor([0]))
 
 
 def test_config_validation():

@@ -1,5 +1,5 @@
-"""WaveNet's public contract: text-to-audio and audio-to-audio through transformers' ``pipeline()``,
-the diffusers-style ``WaveNetPipeline``, mel alignment, the training recipe and ``hfsynth transform``."""
+"""WaveNet's generation: the shared generator tests, then WaveNet's own (classes read from prompts,
+the vocoder through audio-to-audio, mel alignment, the training recipe and ``hfsynth transform``)."""
 
 from pathlib import Path
 
@@ -11,8 +11,8 @@ from transformers import AutoModelForTextToWaveform, pipeline
 import hfsynth  # noqa: F401  (registers WaveNet and the audio-to-audio task)
 from hfsynth.audio import write_audio
 from hfsynth.cli import main
+from model_tester import LoopGeneratorTester
 from hfsynth.models.wavenet import WaveNetModel, WaveNetPipeline
-from hfsynth.models.wavenet.pipeline_wavenet import save_wavenet_folder
 from hfsynth.models.wavenet.prompting_wavenet import byte_tokenizer, class_for_prompt, decode_byte_prompts
 from hfsynth.models.wavenet.training_wavenet import WaveNetRecipe
 from hfsynth.training import Trainer, TrainingConfig
@@ -26,8 +26,30 @@ VOCODER = dict(local_cond_channels=8, upsample_scales=[4, 4], mel_n_fft=64)  # h
 
 
 def save_tiny(folder, **overrides) -> str:
-    save_wavenet_folder(WaveNetModel(tiny_config(**overrides)), folder)
+    WaveNetPipeline(WaveNetModel(tiny_config(**overrides))).save_pretrained(folder)
     return str(folder)
+
+
+class TestWaveNetGeneration(LoopGeneratorTester):
+    pipeline_class = WaveNetPipeline
+    prompts = ("a soft piano note", "strings, loud")
+    seconds = 0.02
+
+    def make_model(self):
+        return WaveNetModel(tiny_config(global_cond_classes=3, class_labels=CLASSES, audio_length_in_s=0.01))
+
+
+class TestUnconditionalWaveNetGeneration(LoopGeneratorTester):
+    pipeline_class = WaveNetPipeline
+    seconds = 0.02
+
+    def make_model(self):
+        return WaveNetModel(tiny_config(audio_length_in_s=0.01))
+
+    def test_batch_size_sets_the_count_without_prompts(self, model):
+        assert model.generate(batch_size=2).shape == (2, 1, 80)
+        with pytest.raises(ValueError, match="batch_size"):
+            model.generate(batch_size=2, class_ids=[0])
 
 
 @pytest.fixture(scope="module")
@@ -55,23 +77,6 @@ def test_wavenet_is_the_text_to_waveform_class(classes):
     assert isinstance(AutoModelForTextToWaveform.from_pretrained(classes), WaveNetModel)
 
 
-@pytest.mark.parametrize("folder", ["unconditional", "classes"])
-def test_text_to_audio_contract(folder, request):
-    tta = pipeline("text-to-audio", model=request.getfixturevalue(folder))
-    out = tta("a soft piano note", forward_params={"audio_length_in_s": SECONDS})
-    audio, rate = out["audio"], out["sampling_rate"]
-    assert rate == RATE and audio.dtype == np.float32 and audio.shape == (round(SECONDS * RATE),)
-    assert np.abs(audio).max() <= 1.0 and audio.std() > 0
-
-
-def test_text_to_audio_is_reproducible_after_manual_seed(classes):
-    tta = pipeline("text-to-audio", model=classes)
-    assert np.array_equal(generate(tta, "piano", seed=3), generate(tta, "piano", seed=3))
-    assert not np.array_equal(generate(tta, "piano", seed=3), generate(tta, "piano", seed=4))
-    seeded = tta("piano", forward_params={"audio_length_in_s": SECONDS, "seed": 7})["audio"]
-    assert np.array_equal(seeded, tta("piano", forward_params={"audio_length_in_s": SECONDS, "seed": 7})["audio"])
-
-
 def test_the_prompt_picks_the_class(classes):
     tta = pipeline("text-to-audio", model=classes)
     piano = generate(tta, "a soft piano note, C4")
@@ -88,13 +93,6 @@ def test_a_prompt_naming_no_class_is_a_value_error(classes):
     tta = pipeline("text-to-audio", model=classes)
     with pytest.raises(ValueError, match="bass, keyboard, string"):
         tta("a drum kit", forward_params={"audio_length_in_s": SECONDS})
-
-
-@pytest.mark.parametrize("seconds", [-1.0, 0.0, float("nan")])
-def test_text_to_audio_rejects_bad_lengths(unconditional, seconds):
-    tta = pipeline("text-to-audio", model=unconditional)
-    with pytest.raises(ValueError, match="audio_length_in_s"):
-        tta("piano", forward_params={"audio_length_in_s": seconds})
 
 
 def test_a_vocoder_refuses_text(vocoder):
@@ -118,14 +116,6 @@ def test_prompts_round_trip_through_the_byte_tokenizer():
 )
 def test_class_for_prompt(prompt, labels, expected):
     assert labels[class_for_prompt(prompt, labels)] == expected
-
-
-def test_forward_needs_exactly_one_main_input():
-    model = WaveNetModel(tiny_config())
-    with pytest.raises(ValueError, match="either input_values"):
-        model()
-    with pytest.raises(ValueError, match="only apply to text-to-audio"):
-        model(torch.zeros(1, 10), audio_length_in_s=1.0)
 
 
 # ----------------------------------------------------------------------------- audio-to-audio
@@ -206,23 +196,23 @@ def test_wavenet_pipeline_generates_by_class_name_index_or_prompt(classes):
     pipe = WaveNetPipeline.from_pretrained(classes)
 
     def run(**kwargs):
-        return pipe(audio_length_in_s=SECONDS, generator=torch.Generator().manual_seed(0), progress=False, **kwargs)
+        return pipe(audio_length_in_s=SECONDS, generator=torch.Generator().manual_seed(0), **kwargs)
 
     by_name = run(class_label="keyboard")
     assert by_name.sampling_rate == RATE and by_name.audios.shape == (1, 400) and by_name.audios.dtype == np.float32
     assert np.array_equal(by_name.audios, run(class_label=1).audios)
     assert np.array_equal(by_name.audios, run(prompt="a piano").audios)
-    assert run(class_label="bass", batch_size=3).audios.shape == (3, 400)
+    assert run(class_label="bass", num_waveforms_per_prompt=3).audios.shape == (3, 400)
     assert run(class_label=["bass", "string"]).audios.shape == (2, 400)
 
 
 def test_wavenet_pipeline_vocodes_audio_and_mel(vocoder):
     pipe = WaveNetPipeline.from_pretrained(vocoder)
-    assert pipe(audio=np.zeros(250, np.float32), progress=False).audios.shape == (1, 250)
-    assert pipe(audio=np.zeros(500, np.float32), sampling_rate=2 * RATE, progress=False).audios.shape == (1, 250)
+    assert pipe(audio=np.zeros(250, np.float32)).audios.shape == (1, 250)
+    assert pipe(audio=np.zeros(500, np.float32), sampling_rate=2 * RATE).audios.shape == (1, 250)
     mel = pipe.model.mel_from_audio(torch.zeros(2, 160))
-    assert pipe(mel=mel, progress=False).audios.shape == (2, 160)
-    assert pipe(mel=mel, audio_length_in_s=0.01, progress=False).audios.shape == (2, 80)
+    assert pipe(mel=mel).audios.shape == (2, 160)
+    assert pipe(mel=mel, audio_length_in_s=0.01).audios.shape == (2, 80)
 
 
 @pytest.mark.parametrize(
@@ -244,7 +234,7 @@ def test_wavenet_pipeline_vocodes_audio_and_mel(vocoder):
 def test_wavenet_pipeline_bad_input_is_a_value_error(folder, kwargs, message, request):
     pipe = WaveNetPipeline.from_pretrained(request.getfixturevalue(folder))
     with pytest.raises(ValueError, match=message):
-        pipe(progress=False, **kwargs)
+        pipe(**kwargs)
 
 
 # ------------------------------------------------------------------------------------ training

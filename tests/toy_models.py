@@ -14,7 +14,7 @@ from transformers import ByT5Tokenizer, PretrainedConfig, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from hfsynth.audio.pitch import find_pitch, midi_to_hz
-from hfsynth.audio.validation import check_positive_seconds
+from hfsynth.validation import check_positive_seconds
 from hfsynth.models import register_model
 from hfsynth.pipelines import finalize_audio
 

@@ -36,16 +36,7 @@ from .phase import (
 )
 from .resample import resample, to_channels
 from .spectral import get_window, istft, log_magnitude, magnitude_phase, polar_spectrogram, stft
-from .validation import (
-    check_audio_tensor,
-    check_finite_number,
-    check_frequency_range,
-    check_positive_int,
-    check_positive_seconds,
-    check_sampling_rate,
-    check_stft_sizes,
-    check_waveform,
-)
+from .validation import check_audio_tensor, check_frequency_range, check_stft_sizes, check_waveform
 
 __all__ = [
     "MelScale",
@@ -53,11 +44,7 @@ __all__ = [
     "audio_from_mag_if",
     "audio_from_mel_if",
     "check_audio_tensor",
-    "check_finite_number",
     "check_frequency_range",
-    "check_positive_int",
-    "check_positive_seconds",
-    "check_sampling_rate",
     "check_stft_sizes",
     "check_waveform",
     "cqt",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from .validation import check_positive_int, check_sampling_rate, check_waveform
+from ..validation import check_positive_int, check_sampling_rate
+from .validation import check_waveform
 
 
 def _check_cqt_params(

@@ -13,7 +13,8 @@ from __future__ import annotations
 import scipy.signal
 import torch
 
-from .validation import check_audio_tensor, check_finite_number
+from ..validation import check_finite_number
+from .validation import check_audio_tensor
 
 
 def check_emphasis(coefficient: object) -> float:

@@ -14,7 +14,8 @@ import torch
 
 from .metrics import spectral_convergence  # noqa: F401  (re-exported: GL's quality measure)
 from .spectral import check_spectrogram, istft, stft
-from .validation import check_finite_number, check_positive_int, check_stft_sizes
+from ..validation import check_finite_number, check_positive_int
+from .validation import check_stft_sizes
 
 
 def griffin_lim(

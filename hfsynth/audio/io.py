@@ -10,7 +10,8 @@ import soundfile as sf
 
 from ..files import atomic_path
 from .resample import resample, to_channels
-from .validation import check_sampling_rate, check_waveform
+from ..validation import check_sampling_rate
+from .validation import check_waveform
 
 
 def read_audio(

@@ -17,7 +17,8 @@ import numpy as np
 import scipy.signal
 import torch
 
-from .validation import check_audio_tensor, check_finite_number, check_sampling_rate, check_waveform
+from ..validation import check_finite_number, check_sampling_rate
+from .validation import check_audio_tensor, check_waveform
 
 Dims = int | tuple[int, ...]
 

@@ -15,13 +15,8 @@ import torch
 from torch import nn
 
 from .spectral import check_spectrogram, log_magnitude, stft
-from .validation import (
-    check_audio_tensor,
-    check_frequency_range,
-    check_positive_int,
-    check_sampling_rate,
-    check_stft_sizes,
-)
+from ..validation import check_positive_int, check_sampling_rate
+from .validation import check_audio_tensor, check_frequency_range, check_stft_sizes
 
 
 @functools.lru_cache(maxsize=32)

@@ -11,7 +11,8 @@ import math
 
 import torch
 
-from .validation import check_audio_tensor, check_finite_number, check_positive_int
+from ..validation import check_finite_number, check_positive_int
+from .validation import check_audio_tensor
 
 
 def _check_mu(mu: float) -> float:

@@ -19,7 +19,8 @@ import torch
 
 from .mel import nonnegative_inverse
 from .spectral import check_spectrogram, istft, log_magnitude, magnitude_phase, polar_spectrogram, stft
-from .validation import check_frequency_range, check_positive_int
+from ..validation import check_positive_int
+from .validation import check_frequency_range
 
 
 def wrap_phase(phase: torch.Tensor) -> torch.Tensor:

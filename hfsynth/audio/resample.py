@@ -5,7 +5,7 @@ from __future__ import annotations
 import librosa
 import numpy as np
 
-from .validation import check_sampling_rate
+from ..validation import check_sampling_rate
 
 
 def resample(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from .validation import check_audio_tensor, check_positive_int, check_stft_sizes
+from ..validation import check_positive_int
+from .validation import check_audio_tensor, check_stft_sizes
 
 _WINDOWS = {
     "hann": torch.hann_window,

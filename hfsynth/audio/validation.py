@@ -1,20 +1,14 @@
-"""Input checks shared by every entry point: bad audio fails here, with a message, not deep in torch."""
+"""Checks of audio inputs and DSP settings: bad audio fails here, with a message, not deep in torch.
+
+Generic argument checks (integers, numbers, seconds, sample rates) are in :mod:`hfsynth.validation`.
+"""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
 
-
-def check_sampling_rate(sampling_rate: object, name: str = "sampling_rate") -> int:
-    """Returns ``sampling_rate`` as an int, or raises ``ValueError`` if it is not a positive integer."""
-    if isinstance(sampling_rate, bool) or not isinstance(sampling_rate, (int, np.integer, float)):
-        raise ValueError(f"{name} must be a positive integer (Hz); got {sampling_rate!r}")
-    if not math.isfinite(sampling_rate) or sampling_rate <= 0 or int(sampling_rate) != sampling_rate:
-        raise ValueError(f"{name} must be a positive integer (Hz); got {sampling_rate!r}")
-    return int(sampling_rate)
+from ..validation import check_finite_number, check_positive_int, check_sampling_rate
 
 
 def check_waveform(audio: object, name: str = "audio") -> np.ndarray:
@@ -35,22 +29,6 @@ def check_waveform(audio: object, name: str = "audio") -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite samples")
     return array
-
-
-def check_positive_seconds(seconds: object, name: str = "audio_length_in_s") -> float:
-    """Returns ``seconds`` as a float, or raises ``ValueError`` unless it is finite and > 0."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a positive number of seconds; got {seconds!r}")
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"{name} must be a positive, finite number of seconds; got {seconds!r}")
-    return float(seconds)
-
-
-def check_positive_int(value: object, name: str) -> int:
-    """Returns ``value`` as an int, or raises ``ValueError`` unless it is an integer > 0 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def check_audio_tensor(audio: object, name: str = "audio", min_dim: int = 1) -> torch.Tensor:
@@ -95,14 +73,6 @@ def check_stft_sizes(n_fft: object, hop_length: object, win_length: object = Non
             f"hop_length ({hop_length}) must not exceed win_length ({win_length}): the windows would leave gaps"
         )
     return n_fft, hop_length, win_length
-
-
-def check_finite_number(value: object, name: str) -> float:
-    """Returns ``value`` as a float, or raises ``ValueError`` unless it is a finite real number (bools refused)."""
-    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    return float(value)
 
 
 def check_frequency_range(sampling_rate: object, fmin: object, fmax: object) -> tuple[int, float, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..audio.io import write_audio
-from ..audio.validation import check_positive_seconds
+from ..validation import check_positive_seconds
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

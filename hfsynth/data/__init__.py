@@ -20,7 +20,7 @@ _EXPORTS: dict[str, str] = {
     "decode_audio": "audio_column",
     "encode_audio": "audio_column",
     "build_info": "building",
-    "load_saved_dataset": "building",
+    "load_saved_dataset": "loading",
     "save_dataset": "building",
     "FAMILY_WORDS": "captions",
     "find_family": "captions",

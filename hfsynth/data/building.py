@@ -58,7 +58,7 @@ def build_dataset(
     work_parent = Path(cache_dir) if cache_dir is not None else None
     if work_parent is not None:
         work_parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=work_parent, prefix=f".{key}.") as work, _quiet_datasets():
+    with tempfile.TemporaryDirectory(dir=work_parent, prefix=f".{key}.") as work, quiet_datasets():
         report: dict[str, Any] = {}
         # datasets cannot encode Audio values without torchcodec; write the same struct as plain
         # {bytes, path} columns, then cast (a relabelling of the Arrow type, no re-encoding).
@@ -113,7 +113,7 @@ def save_dataset(dataset: datasets.Dataset, out: str | os.PathLike) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = out.parent / f".{out.name}.{uuid.uuid4().hex}.tmp"  # not mkdtemp: keep the umask's permissions
     try:
-        with _quiet_datasets():
+        with quiet_datasets():
             dataset.save_to_disk(str(staged))
         os.rename(staged, out)
     except BaseException:
@@ -146,7 +146,7 @@ def _storage_features(features: datasets.Features) -> datasets.Features:
 
 
 @contextlib.contextmanager
-def _quiet_datasets() -> Iterator[None]:
+def quiet_datasets() -> Iterator[None]:
     # Our own progress bars count rendered examples; datasets' "Generating"/"Casting" bars add noise.
     was_enabled = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
@@ -156,16 +156,3 @@ def _quiet_datasets() -> Iterator[None]:
         if was_enabled:
             datasets.enable_progress_bars()
 
-
-def load_saved_dataset(path: str | os.PathLike) -> datasets.Dataset:
-    """Loads a dataset written by ``hfsynth data ... --out DIR`` (``save_to_disk``), or reads a
-    folder of audio files like :func:`hfsynth.data.load_audio_folder`."""
-    path = Path(path)
-    if not path.is_dir():
-        raise ValueError(f"dataset folder not found: {path}")
-    if (path / "dataset_info.json").is_file() or (path / "state.json").is_file():
-        with _quiet_datasets():
-            return datasets.load_from_disk(str(path))
-    from .folder import load_audio_folder
-
-    return load_audio_folder(path)

@@ -17,7 +17,7 @@ import datasets
 import pandas as pd
 
 from ..audio.io import read_audio
-from ..audio.validation import check_sampling_rate
+from ..validation import check_sampling_rate
 from .building import build_dataset
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pretty_midi
 
+from ..validation import check_int
+
 #: NSynth's eleven instrument families, in its label order.
 INSTRUMENT_FAMILIES: tuple[str, ...] = (
     "bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string", "synth_lead", "vocal",
@@ -37,9 +39,7 @@ _FAMILY_RANGES: tuple[tuple[int, int, str], ...] = (
 
 def check_program(program: int) -> int:
     """Returns ``program`` if it is a General MIDI program number (0-127), else raises ValueError."""
-    if isinstance(program, bool) or not isinstance(program, int) or not 0 <= program <= 127:
-        raise ValueError(f"General MIDI program must be an integer in 0..127; got {program!r}")
-    return program
+    return check_int(program, "General MIDI program", minimum=0, maximum=127)
 
 
 def family_of_program(program: int) -> str:

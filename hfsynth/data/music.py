@@ -18,7 +18,7 @@ import datasets
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..audio.validation import check_positive_seconds, check_sampling_rate
+from ..validation import check_positive_number, check_positive_seconds, check_sampling_rate
 from ._levels import SILENCE_DB, level_db, peak_gain
 from .audio_column import AUDIO_FEATURE, encode_audio
 from .building import build_dataset
@@ -86,9 +86,7 @@ class ScoreDatasetConfig:
         if not self.scores:
             raise ValueError("scores is empty; name score files, folders, corpus paths or composers")
         if self.bpm is not None:
-            if isinstance(self.bpm, bool) or not isinstance(self.bpm, (int, float)) or not 0 < self.bpm < math.inf:
-                raise ValueError(f"bpm must be a positive number of quarter notes per minute; got {self.bpm!r}")
-            self.bpm = float(self.bpm)
+            self.bpm = check_positive_number(self.bpm, "bpm", hint=" of quarter notes per minute")
         if not 1 <= self.velocity <= 127:
             raise ValueError(f"velocity must be a MIDI velocity in 1..127; got {self.velocity}")
         self.sampling_rate = check_sampling_rate(self.sampling_rate)

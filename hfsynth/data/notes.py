@@ -21,7 +21,7 @@ import numpy as np
 import pretty_midi
 from tqdm.auto import tqdm
 
-from ..audio.validation import check_sampling_rate
+from ..validation import check_int, check_sampling_rate
 from ._levels import SILENCE_DB, db_to_gain, level_db
 from .audio_column import AUDIO_FEATURE, encode_audio
 from .building import build_dataset
@@ -188,9 +188,7 @@ def build_note_dataset(
 
 
 def _check_midi_pitch(pitch: object) -> int:
-    if isinstance(pitch, bool) or not isinstance(pitch, (int, np.integer)) or not 0 <= pitch <= 127:
-        raise ValueError(f"pitch must be a MIDI note number in 0..127; got {pitch!r}")
-    return int(pitch)
+    return check_int(pitch, "pitch", minimum=0, maximum=127, hint=" (a MIDI note number)")
 
 
 def _check_pitch_range(pitches: object) -> tuple[int, int]:
@@ -203,6 +201,4 @@ def _check_pitch_range(pitches: object) -> tuple[int, int]:
 
 
 def _check_velocity(velocity: object) -> int:
-    if isinstance(velocity, bool) or not isinstance(velocity, (int, np.integer)) or not 1 <= velocity <= 127:
-        raise ValueError(f"velocity must be a MIDI velocity in 1..127; got {velocity!r}")
-    return int(velocity)
+    return check_int(velocity, "velocity", minimum=1, maximum=127, hint=" (a MIDI velocity)")

@@ -13,7 +13,7 @@ import pretty_midi
 
 from ..audio.io import decode_audio_bytes
 from ..audio.resample import resample, to_channels
-from ..audio.validation import check_positive_seconds, check_sampling_rate
+from ..validation import check_positive_seconds, check_sampling_rate
 from .soundfont import load_soundfont
 
 #: midirenderer always synthesises 48 kHz stereo.

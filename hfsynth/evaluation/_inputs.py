@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..audio.validation import check_sampling_rate, check_waveform
+from ..audio.validation import check_waveform
+from ..validation import check_sampling_rate
 
 AudioSet = np.ndarray | torch.Tensor | Sequence[object]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from transformers import AutoModelForAudioClassification
 
 from ..audio.resample import resample
 from ._inputs import as_clip_set, common_sampling_rate
@@ -58,9 +59,9 @@ class ClassifierEvaluator:
 
     @classmethod
     def from_pretrained(cls, path: str, **kwargs) -> ClassifierEvaluator:
-        from ..models.note_classifier import NoteClassifier
-
-        return cls(NoteClassifier.from_pretrained(path), **kwargs)
+        """A note classifier folder (or Hub id), through transformers' Auto class (``import hfsynth``,
+        which importing this module implies, registers hfsynth's classifier with it)."""
+        return cls(AutoModelForAudioClassification.from_pretrained(path), **kwargs)
 
     @torch.inference_mode()
     def score(self, audios, sampling_rate: int | None = None) -> ClassifierScores:

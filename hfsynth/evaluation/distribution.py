@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..validation import check_int
 from ._inputs import check_matrix, check_probabilities
 
 
@@ -28,8 +29,7 @@ def inception_score(probs: object, splits: int = 10) -> InceptionScore:
     The rows are split in order into ``splits`` consecutive parts.
     """
     probs = check_probabilities(probs)
-    if isinstance(splits, bool) or not isinstance(splits, (int, np.integer)) or not 1 <= splits <= len(probs):
-        raise ValueError(f"splits must be an integer in [1, {len(probs)}] (the number of rows); got {splits!r}")
+    splits = check_int(splits, "splits", minimum=1, maximum=len(probs), hint=" (at most the number of rows)")
     scores = []
     for part in np.array_split(probs, splits):
         marginal = part.mean(axis=0, keepdims=True)

@@ -15,6 +15,7 @@ import torch
 from scipy.stats import norm
 from sklearn.cluster import KMeans
 
+from ..validation import check_int
 from ..audio.mel import mel_spectrogram
 from ._inputs import AudioSet, as_clip_set, check_matrix, common_sampling_rate, map_chunks
 
@@ -80,8 +81,7 @@ def ndb(
     generated = check_matrix(generated_features, "generated_features")
     if train.shape[1] != generated.shape[1]:
         raise ValueError(f"feature sets must have the same dimension; got {train.shape[1]} and {generated.shape[1]}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= len(train):
-        raise ValueError(f"k must be an integer in [2, {len(train)}] (the training set's size); got {k!r}")
+    check_int(k, "k", minimum=2, maximum=len(train), hint=" (at most the training set's size)")
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be in (0, 1); got {alpha!r}")
 

@@ -67,8 +67,6 @@ def model_task(model_path: str) -> str:
         MODEL_FOR_TEXT_TO_WAVEFORM_MAPPING,
     )
 
-    import hfsynth  # noqa: F401  (registers hfsynth's model types)
-
     config = AutoConfig.from_pretrained(model_path)
     if type(config) in MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING:
         return "audio-classification"

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ..audio.metrics import spectral_convergence
-from ..audio.validation import check_positive_int
+from ..validation import check_positive_int
 from ._inputs import AudioSet, as_clip_set, as_paired_sets, common_sampling_rate, map_chunks
 from ._spectra import Spectra
 

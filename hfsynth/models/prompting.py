@@ -2,9 +2,7 @@
 
 The pipeline always tokenizes the prompt, and models without a text encoder (WaveNet, GANSynth)
 read only a few words of it (a class, a pitch). Their folders ship a byte-level ``ByT5Tokenizer``:
-it needs no vocabulary file and its ids give the prompt back exactly. The pipeline's
-``forward_params`` may carry a ``seed`` or a ``generator``; :func:`random_source` turns them into
-one source of randomness.
+it needs no vocabulary file and its ids give the prompt back exactly.
 """
 
 from __future__ import annotations
@@ -34,13 +32,3 @@ def decode_byte_prompts(input_ids: torch.Tensor, attention_mask: torch.Tensor | 
         for row, mask in zip(input_ids.cpu(), keep.cpu())
     ]
 
-
-def random_source(generator: torch.Generator | None, seed: int | None) -> torch.Generator | None:
-    """``generator``, or a CPU generator seeded with ``seed``, or None (torch's global RNG)."""
-    if seed is None:
-        return generator
-    if generator is not None:
-        raise ValueError("pass a generator or a seed, not both")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an integer; got {seed!r}")
-    return torch.Generator().manual_seed(seed)

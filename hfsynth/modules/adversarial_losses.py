@@ -12,10 +12,14 @@ import torch
 import torch.nn.functional as F
 
 
+def hinge_terms(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One discriminator's ``(mean(relu(1 - D(x))), mean(relu(1 + D(G(z)))))``: real above +1, generated below -1."""
+    return F.relu(1 - real).mean(), F.relu(1 + fake).mean()
+
+
 def discriminator_hinge_loss(real_logits: Sequence[torch.Tensor], fake_logits: Sequence[torch.Tensor]) -> torch.Tensor:
-    """``mean(relu(1 - D(x))) + mean(relu(1 + D(G(z))))``: real above +1, generated below -1."""
-    losses = [F.relu(1 - real).mean() + F.relu(1 + fake).mean() for real, fake in zip(real_logits, fake_logits)]
-    return torch.stack(losses).mean()
+    """The two :func:`hinge_terms` summed, averaged over the scales."""
+    return torch.stack([sum(hinge_terms(real, fake)) for real, fake in zip(real_logits, fake_logits)]).mean()
 
 
 def generator_hinge_loss(fake_logits: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
 from ..audio.spectral import stft
+from .activations import LeakyReLU
 
 #: Time dilations of the middle convolutions (EnCodec's 1, 2, 4).
 DILATIONS = (1, 2, 4)
@@ -36,7 +37,7 @@ class STFTDiscriminator(nn.Module):
         convs.append(nn.Conv2d(channels, channels, (3, 3), padding=1))
         self.convs = nn.ModuleList(weight_norm(conv) for conv in convs)
         self.out = weight_norm(nn.Conv2d(channels, 1, (3, 3), padding=1))
-        self.activation = nn.LeakyReLU(0.2)
+        self.activation = LeakyReLU()
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         spec = stft(audio, self.n_fft, self.hop_length, pad_mode="constant")       # (batch, bins, frames)

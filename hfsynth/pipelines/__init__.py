@@ -1,6 +1,15 @@
-"""transformers pipeline support: the public contract's helpers and the ``audio-to-audio`` task."""
+"""Pipelines: the public contract's helpers, the ``audio-to-audio`` task for transformers'
+``pipeline()``, and the base of hfsynth's own (diffusers-style) pipelines."""
 
 from .audio_to_audio import AudioToAudioPipeline, parse_audio_input
 from .contract import finalize_audio
+from .pipeline_utils import AudioPipelineOutput, HFSynthPipeline, conform_audio
 
-__all__ = ["AudioToAudioPipeline", "finalize_audio", "parse_audio_input"]
+__all__ = [
+    "AudioPipelineOutput",
+    "AudioToAudioPipeline",
+    "HFSynthPipeline",
+    "conform_audio",
+    "finalize_audio",
+    "parse_audio_input",
+]

@@ -25,9 +25,10 @@ from transformers import AutoModel, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from ..audio.io import read_audio
-from ..audio.resample import resample, to_channels
-from ..audio.validation import check_sampling_rate, check_waveform
+from ..audio.validation import check_waveform
+from ..validation import check_sampling_rate
 from .contract import finalize_audio
+from .pipeline_utils import conform_audio
 
 logger = logging.getLogger(__name__)
 
@@ -69,16 +70,10 @@ class AudioToAudioPipeline(Pipeline):
     def preprocess(self, inputs: Any) -> dict[str, torch.Tensor]:
         audio, rate = parse_audio_input(inputs, self.sampling_rate)
         channels = int(getattr(self.model.config, "audio_channels", 1))
-        layout = 1 if audio.ndim == 1 else audio.shape[0]
-        if layout != channels:
-            logger.info("audio-to-audio: converting %d channel(s) to the model's %d", layout, channels)
-            audio = to_channels(audio, channels)
-        if rate != self.sampling_rate:
-            logger.info("audio-to-audio: resampling %d Hz to the model's %d Hz", rate, self.sampling_rate)
-            audio = resample(audio, rate, self.sampling_rate)
-        waveform = torch.from_numpy(np.ascontiguousarray(audio))
-        waveform = waveform.reshape(1, channels, -1)  # (batch=1, channels, samples)
-        return {"input_values": waveform}
+        audio, notes = conform_audio(audio, rate, self.sampling_rate, channels)
+        for note in notes:
+            logger.info("audio-to-audio: %s", note)
+        return {"input_values": torch.from_numpy(audio).reshape(1, channels, -1)}  # (batch=1, channels, samples)
 
     def _forward(self, model_inputs: dict[str, torch.Tensor], **forward_params: Any) -> Any:
         return self.model.audio_to_audio(**model_inputs, **forward_params)

@@ -137,7 +137,7 @@ def add_text_to_audio_ui(model: LoadedModel) -> None:
             download = gr.File(label="Download WAV", interactive=False)
 
     @user_errors
-    def generate(prompt_text, seed_value, seconds_value, *values):
+    def make_audio(prompt_text, seed_value, seconds_value, *values):
         text = check_prompt(prompt_text)
         seed_value = SEED.check(seed_value)
         forward_params = {duration.name: float(duration.check(seconds_value))}
@@ -152,7 +152,7 @@ def add_text_to_audio_ui(model: LoadedModel) -> None:
         return path, spectrogram_image([out["audio"]], out["sampling_rate"]), path
 
     inputs = [prompt, seed, seconds, *sliders]
-    button.click(generate, inputs, [audio, image, download], api_name=api_name(spec))
+    button.click(make_audio, inputs, [audio, image, download], api_name=api_name(spec))
     if spec.examples:
         rows = [clamp_example(row, [duration, *controls]) for row in spec.examples]
         gr.Examples(rows, inputs, cache_examples=False)

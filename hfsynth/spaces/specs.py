@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..validation import check_number
+
 #: Repository root (``<repo>/pipelines/<name>`` is where a Space looks for its model by default).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,8 +48,11 @@ class Control:
 
     def check(self, value: object) -> float:
         """``value`` as a number inside ``[minimum, maximum]``, else ``ValueError`` naming the range."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise ValueError(f"{self.label} must be a number from {self.minimum:g} to {self.maximum:g}; got {value!r}")
+        try:
+            value = check_number(value, self.label)
+        except ValueError:
+            raise ValueError(f"{self.label} must be a number from {self.minimum:g} to {self.maximum:g}; "
+                             f"got {value!r}") from None
         if not self.minimum <= value <= self.maximum:
             raise ValueError(f"{self.label} must be from {self.minimum:g} to {self.maximum:g}; got {value:g}")
         return int(value) if float(self.step).is_integer() else float(value)

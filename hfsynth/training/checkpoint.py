@@ -33,6 +33,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import nn
 
+from ..files import replace_directory
 from .ema import ExponentialMovingAverage
 
 CHECKPOINTS_DIR = "checkpoints"
@@ -84,14 +85,7 @@ def atomic_directory(final: Path, is_main: bool, wait_for_everyone: Callable[[],
     yield temporary
     wait_for_everyone()
     if is_main:
-        if final.exists():  # re-saving a step: move the old copy aside first, so one always exists
-            stale = final.with_name(f".old-{final.name}")
-            shutil.rmtree(stale, ignore_errors=True)
-            final.rename(stale)
-            temporary.rename(final)
-            shutil.rmtree(stale)
-        else:
-            temporary.rename(final)
+        replace_directory(temporary, final)  # re-saving a step keeps one whole copy at every moment
     wait_for_everyone()
 
 

@@ -4,7 +4,7 @@ from ..registration import register_model
 from .configuration_audiogen import AudioGenConfig, AudioGenDecoderConfig, small_encodec_config
 from .delay_pattern_audiogen import apply_delay_pattern, build_delay_pattern, undo_delay_pattern
 from .modeling_audiogen import AudioGenForConditionalGeneration, AudioGenGenerationOutput, AudioGenOutput
-from .pipeline_audiogen import AudioGenPipeline, AudioGenPipelineOutput, save_audiogen_folder
+from .pipeline_audiogen import AudioGenPipeline
 from .processing_audiogen import AudioGenProcessor
 from .tokenization_audiogen import train_caption_tokenizer
 
@@ -19,11 +19,9 @@ __all__ = [
     "AudioGenGenerationOutput",
     "AudioGenOutput",
     "AudioGenPipeline",
-    "AudioGenPipelineOutput",
     "AudioGenProcessor",
     "apply_delay_pattern",
     "build_delay_pattern",
-    "save_audiogen_folder",
     "small_encodec_config",
     "train_caption_tokenizer",
     "undo_delay_pattern",

@@ -8,7 +8,9 @@ benches) start from the shipped model on a fresh clone, without first retraining
 
 from __future__ import annotations
 
+from safetensors import safe_open
 from transformers import AutoConfig, EncodecConfig, EncodecModel
+from transformers.utils import SAFE_WEIGHTS_NAME, cached_file
 
 from .configuration_audiogen import AudioGenConfig
 
@@ -35,9 +37,17 @@ def load_codec_config(path: str) -> EncodecConfig:
 
 
 def load_codec(path: str) -> EncodecModel:
-    """The codec itself (float32, eval mode) from an ``EncodecModel`` folder or an AudioGen folder."""
-    if isinstance(_folder_config(path), EncodecConfig):
-        return EncodecModel.from_pretrained(path).float().eval()
-    from .modeling_audiogen import AudioGenForConditionalGeneration  # here: modeling_audiogen imports this module
+    """The codec itself (float32, eval mode) from an ``EncodecModel`` folder or an AudioGen folder.
 
-    return AudioGenForConditionalGeneration.from_pretrained(path).audio_encoder.float().eval()
+    From an AudioGen folder only the codec's tensors (``audio_encoder.*``) are read: the text
+    encoder and the decoder are neither built nor loaded.
+    """
+    config = _folder_config(path)
+    if isinstance(config, EncodecConfig):
+        return EncodecModel.from_pretrained(path).float().eval()
+    prefix = "audio_encoder."
+    with safe_open(cached_file(path, SAFE_WEIGHTS_NAME), framework="pt") as weights:
+        state = {key[len(prefix):]: weights.get_tensor(key) for key in weights.keys() if key.startswith(prefix)}
+    codec = EncodecModel(config.audio_encoder)
+    codec.load_state_dict(state)
+    return codec.float().eval()

@@ -22,6 +22,8 @@ from typing import Any
 
 from transformers import AutoConfig, EncodecConfig, PretrainedConfig, T5Config
 
+from ...validation import check_int, check_positive_seconds
+
 #: A two-layer T5 encoder: enough to tell a few hundred caption words apart.
 TINY_T5: dict[str, Any] = dict(
     vocab_size=1024, d_model=128, d_kv=32, d_ff=256, num_layers=2, num_decoder_layers=0, num_heads=4,
@@ -166,6 +168,8 @@ class AudioGenConfig(PretrainedConfig):
         max_text_length (`int`, 64): longest prompt in tokens; longer ones are truncated with a
             warning. T5's relative positions have no hard limit, but prompts longer than the
             training captions only add tokens the model never learnt to read.
+        audio_length_in_s (`float`, 5.0): what ``generate`` makes when the call names neither a
+            length nor ``max_new_tokens``.
 
     ``sampling_rate`` and ``frame_rate`` are read from the codec, so they cannot disagree with it.
     """
@@ -180,6 +184,7 @@ class AudioGenConfig(PretrainedConfig):
         decoder: PretrainedConfig | dict | None = None,
         condition_dropout: float = 0.1,
         max_text_length: int = 64,
+        audio_length_in_s: float = 5.0,
         **kwargs,
     ):
         self.text_encoder = _sub_config(text_encoder, T5Config, TINY_T5)
@@ -190,12 +195,10 @@ class AudioGenConfig(PretrainedConfig):
         self._check_parts_fit()
         if not 0.0 <= condition_dropout < 1.0:
             raise ValueError(f"condition_dropout must be in [0, 1); got {condition_dropout}")
-        if isinstance(max_text_length, bool) or not isinstance(max_text_length, int) or max_text_length < 2:
-            raise ValueError(
-                f"max_text_length must be an integer >= 2 (a word and the end token); got {max_text_length!r}"
-            )
+        check_int(max_text_length, "max_text_length", minimum=2, hint=" (a word and the end token)")
         self.condition_dropout = condition_dropout
         self.max_text_length = max_text_length
+        self.audio_length_in_s = check_positive_seconds(audio_length_in_s)
         super().__init__(**kwargs)
 
     def _decoder_defaults(self, decoder: PretrainedConfig | dict | None) -> dict[str, Any]:

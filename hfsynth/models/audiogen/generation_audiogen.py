@@ -9,7 +9,7 @@ pipeline, which always adds ``max_new_tokens=256``):
 2. otherwise ``max_new_tokens``: decoder steps after the prompt, counted as in MusicGen: the last
    K - 1 steps only finish the delayed streams, so n steps add n - K + 1 frames (the pipeline's
    256 steps give 253 frames: 5.06 s at 50 frames/s).
-3. otherwise :data:`DEFAULT_AUDIO_LENGTH_IN_S`.
+3. otherwise the config's ``audio_length_in_s`` (5 s).
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from dataclasses import dataclass
 import torch
 from transformers import GenerationConfig
 
-from ...audio.validation import check_finite_number, check_positive_int, check_positive_seconds
-
-DEFAULT_AUDIO_LENGTH_IN_S = 5.0
+from ...validation import check_finite_number, check_int, check_positive_int, check_positive_seconds
 
 #: audiocraft's sampling defaults for AudioGen: top-k 250 at temperature 1, guidance 3.
 DEFAULT_GENERATION = dict(do_sample=True, top_k=250, guidance_scale=3.0)
@@ -32,8 +30,8 @@ DEFAULT_GENERATION = dict(do_sample=True, top_k=250, guidance_scale=3.0)
 #: ``GenerationConfig`` fields that AudioGen's ``generate`` reads.
 SUPPORTED_ARGUMENTS = ("do_sample", "temperature", "top_k", "top_p", "guidance_scale", "max_new_tokens", "use_cache")
 #: Fields the text-to-audio pipeline always passes, which change nothing here: prompts are padded
-#: by the tokenizer, not by a generation pad token, and the result is always a dict.
-IGNORED_ARGUMENTS = ("pad_token_id", "return_dict_in_generate")
+#: by the tokenizer, not by a generation pad token.
+IGNORED_ARGUMENTS = ("pad_token_id",)
 
 CodePicker = Callable[[torch.Tensor], torch.Tensor]
 
@@ -60,8 +58,9 @@ def generation_settings(base: GenerationConfig, overrides: dict[str, object]) ->
     unsupported = sorted(set(overrides) - set(SUPPORTED_ARGUMENTS) - set(IGNORED_ARGUMENTS))
     if unsupported:
         raise ValueError(
-            f"AudioGen's generate does not take {unsupported}; it takes audio_length_in_s, audio_prompt, "
-            f"audio_prompt_sampling_rate, audio_prompt_mask, generator, seed and {', '.join(SUPPORTED_ARGUMENTS)}"
+            f"AudioGen's generate does not take {unsupported}; it takes input_ids, attention_mask, input_values, "
+            f"padding_mask, audio_length_in_s, generator, seed, progress_bar, return_dict_in_generate and "
+            f"{', '.join(SUPPORTED_ARGUMENTS)}"
         )
     config = copy.deepcopy(base)
     config.update(**{key: value for key, value in overrides.items() if key in SUPPORTED_ARGUMENTS})
@@ -69,8 +68,7 @@ def generation_settings(base: GenerationConfig, overrides: dict[str, object]) ->
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0; got {temperature}")
     top_k = 0 if config.top_k is None else config.top_k
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise ValueError(f"top_k must be an integer >= 0 (0 keeps every code); got {top_k!r}")
+    check_int(top_k, "top_k", minimum=0, hint=" (0 keeps every code)")
     top_p = 1.0 if config.top_p is None else check_finite_number(config.top_p, "top_p")
     if not 0 < top_p <= 1:
         raise ValueError(f"top_p must be in (0, 1]; got {top_p}")
@@ -168,9 +166,10 @@ def audio_length(
     sampling_rate: int,
     hop_length: int,
 ) -> AudioLength:
-    """Applies the length rule of this module's docstring."""
+    """Applies the length rule of this module's docstring (the caller puts the config's default in
+    ``audio_length_in_s`` when neither it nor ``max_new_tokens`` is given)."""
     if audio_length_in_s is not None or max_new_tokens is None:
-        seconds = DEFAULT_AUDIO_LENGTH_IN_S if audio_length_in_s is None else check_positive_seconds(audio_length_in_s)
+        seconds = check_positive_seconds(audio_length_in_s)
         num_samples = max(1, round(seconds * sampling_rate))
         total_frames = math.ceil(num_samples / hop_length)
         if total_frames <= prompt_frames:

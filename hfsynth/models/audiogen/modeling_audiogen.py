@@ -30,11 +30,8 @@ from torch import nn
 from transformers import AutoModelForTextEncoding, EncodecModel, GenerationConfig, GenerationMixin
 from transformers.utils import ModelOutput, logging
 
-from ...audio.resample import resample
-from ...audio.validation import check_sampling_rate
-from ...pipelines.contract import finalize_audio
+from ..generation_utils import AudioGenerationMixin, AudioGenerationOutput, ProgressBar, progress, random_source
 from ..modeling_utils import HFSynthPreTrainedModel
-from ..prompting import random_source
 from .codec_audiogen import load_codec
 from .configuration_audiogen import AudioGenConfig, AudioGenDecoderConfig
 from .delay_pattern_audiogen import (
@@ -77,14 +74,13 @@ class AudioGenOutput(ModelOutput):
 
 
 @dataclass
-class AudioGenGenerationOutput(ModelOutput):
+class AudioGenGenerationOutput(AudioGenerationOutput):
     """
-    audio: (batch, samples) float32 waveform, peak <= 1, at ``config.sampling_rate`` (an audio
+    audio: (batch, 1, samples) float32 waveform, peak <= 1, at ``config.sampling_rate`` (an audio
         prompt's re-synthesis included).
     sequences: (batch, K, frames) the codes it was decoded from, prompt frames first.
     """
 
-    audio: torch.Tensor | None = None
     sequences: torch.Tensor | None = None
 
 
@@ -319,7 +315,7 @@ class AudioGenPreTrainedModel(HFSynthPreTrainedModel):
             nn.init.zeros_(module.bias)
 
 
-class AudioGenForConditionalGeneration(AudioGenPreTrainedModel, GenerationMixin):
+class AudioGenForConditionalGeneration(AudioGenerationMixin, AudioGenPreTrainedModel, GenerationMixin):
     """Text-to-audio with AudioGen. ``forward`` is teacher forcing (training); ``generate`` makes audio.
 
     ``generate`` is what transformers' ``text-to-audio`` pipeline calls (this class inherits
@@ -455,52 +451,54 @@ class AudioGenForConditionalGeneration(AudioGenPreTrainedModel, GenerationMixin)
         self,
         input_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
+        input_values: torch.Tensor | np.ndarray | None = None,
+        padding_mask: torch.Tensor | np.ndarray | None = None,
         audio_length_in_s: float | None = None,
-        audio_prompt: torch.Tensor | np.ndarray | None = None,
-        audio_prompt_sampling_rate: int | None = None,
-        audio_prompt_mask: torch.Tensor | np.ndarray | None = None,
         generator: torch.Generator | None = None,
         seed: int | None = None,
         generation_config: GenerationConfig | None = None,
+        progress_bar: ProgressBar = None,
+        return_dict_in_generate: bool = False,
         **kwargs,
-    ) -> AudioGenGenerationOutput:
-        """Generates audio for tokenized prompts -> :class:`AudioGenGenerationOutput` (``audio``, ``sequences``).
+    ) -> torch.Tensor | AudioGenGenerationOutput:
+        """Generates audio for tokenized prompts -> (batch, 1, samples), or with
+        ``return_dict_in_generate`` an :class:`AudioGenGenerationOutput` (``audio``, ``sequences``).
 
         Args:
             input_ids / attention_mask: (batch, tokens) prompts from the folder's tokenizer or
                 :class:`AudioGenProcessor`; ``None`` generates without text (the null condition).
+            input_values / padding_mask: an audio prompt to continue, (samples,), (batch, samples) or
+                (batch, 1, samples) at the model's rate, and its (batch, samples) padding mask (1 for
+                real samples), as the processor returns them; its codes are kept as the first frames.
+                One audio prompt serves a whole batch of texts.
             audio_length_in_s: length of the result, prompt included; wins over ``max_new_tokens``
-                (see ``generation_audiogen`` for the whole rule).
-            audio_prompt: (samples,), (batch, samples) or (batch, 1, samples) audio to continue; its
-                codes are kept as the first frames. One prompt serves a whole batch of texts.
-            audio_prompt_sampling_rate: its rate; other rates than the model's are resampled (with a
-                warning). Default: the model's rate.
-            audio_prompt_mask: (batch, samples) 1 for real samples, 0 for padding (what the
-                processor returns for prompts of different lengths).
-            generator / seed: a ``torch.Generator`` on the model's device, or a seed for a new one
-                (the pipeline's ``forward_params`` can carry either); torch's global RNG otherwise.
+                (see ``generation_audiogen`` for the whole rule); default ``config.audio_length_in_s``.
+            generator / seed: a ``torch.Generator``, or a seed for a new one; torch's global RNG otherwise.
             generation_config / kwargs: ``do_sample``, ``temperature``, ``top_k``, ``top_p``,
                 ``guidance_scale`` (classifier-free guidance; 1 or ``None`` turns it off),
                 ``max_new_tokens``, ``use_cache``; defaults from ``self.generation_config``
-                (sampling, top-k 250, guidance 3).
+                (sampling, top-k 250, guidance 3, as audiocraft).
+            progress_bar: see :data:`~hfsynth.models.generation_utils.ProgressBar`.
         """
         settings = generation_settings(generation_config or self.generation_config, kwargs)
-        prompt_codes = self.audio_prompt_codes(audio_prompt, audio_prompt_sampling_rate, audio_prompt_mask)
+        prompt_codes = self.audio_prompt_codes(input_values, padding_mask)
         text_batch = None if input_ids is None else input_ids.shape[0]
         batch = _common_batch(text_batch, None if prompt_codes is None else prompt_codes.shape[0])
         condition = self.condition_for(input_ids, attention_mask, batch).expand(batch)
         if prompt_codes is not None:
             prompt_codes = prompt_codes.expand(batch, -1, -1)
         length = audio_length(
-            audio_length_in_s, settings.max_new_tokens, 0 if prompt_codes is None else prompt_codes.shape[-1],
+            self.config.audio_length_in_s if audio_length_in_s is None and settings.max_new_tokens is None
+            else audio_length_in_s,
+            settings.max_new_tokens, 0 if prompt_codes is None else prompt_codes.shape[-1],
             self.config.decoder.num_codebooks, self.config.sampling_rate, self.config.hop_length,
         )
         codes = self.sample_codes(
             condition, prompt_codes, length.total_frames, code_picker(settings, random_source(generator, seed)),
-            settings.guidance_scale, settings.use_cache,
+            settings.guidance_scale, settings.use_cache, progress_bar,
         )
         audio = self.decode_audio(codes)[:, : length.num_samples]
-        return AudioGenGenerationOutput(audio=finalize_audio(audio), sequences=codes)
+        return self.generation_output(audio, return_dict_in_generate, AudioGenGenerationOutput, sequences=codes)
 
     def sample_codes(
         self,
@@ -510,6 +508,7 @@ class AudioGenForConditionalGeneration(AudioGenPreTrainedModel, GenerationMixin)
         pick: CodePicker,
         guidance_scale: float | None = None,
         use_cache: bool = True,
+        progress_bar: ProgressBar = False,
     ) -> torch.Tensor:
         """(batch, K, num_frames) codes continuing ``prompt_codes`` (batch, K, P), window by window.
 
@@ -526,7 +525,8 @@ class AudioGenForConditionalGeneration(AudioGenPreTrainedModel, GenerationMixin)
             keep = min(codes.shape[-1], context_frames)
             new = min(window - keep, num_frames - codes.shape[-1])
             prefix = codes[:, :, codes.shape[-1] - keep :]
-            window_codes = self.sample_window(condition, prefix, keep + new, pick, guidance_scale, use_cache)
+            window_codes = self.sample_window(condition, prefix, keep + new, pick, guidance_scale, use_cache,
+                                              progress_bar)
             codes = torch.cat([codes[:, :, : codes.shape[-1] - keep], window_codes], dim=-1)
         return codes
 
@@ -538,6 +538,7 @@ class AudioGenForConditionalGeneration(AudioGenPreTrainedModel, GenerationMixin)
         pick: CodePicker,
         guidance_scale: float | None = None,
         use_cache: bool = True,
+        progress_bar: ProgressBar = False,
     ) -> torch.Tensor:
         """(batch, K, num_frames) codes starting with ``prefix`` (batch, K, P), in one decoder context.
 
@@ -553,7 +554,8 @@ class AudioGenForConditionalGeneration(AudioGenPreTrainedModel, GenerationMixin)
         guided = guidance_scale is not None
         rows = condition.with_null() if guided else condition                          # (2 x) batch conditions
         cache = self.decoder.new_cache() if use_cache else None
-        for step in range(first_unknown_step(pattern), steps):
+        first = first_unknown_step(pattern)
+        for step in progress(range(first, steps), steps - first, progress_bar):
             fed = 0 if cache is None else cache.length
             inputs = tokens[:, :, fed : step + 1]
             logits = self.decoder(inputs.repeat(2, 1, 1) if guided else inputs, rows, cache)[:, :, -1]
@@ -564,27 +566,21 @@ class AudioGenForConditionalGeneration(AudioGenPreTrainedModel, GenerationMixin)
         return undo_delay_pattern(tokens[:, :, 1:])
 
     def audio_prompt_codes(
-        self,
-        audio: torch.Tensor | np.ndarray | None,
-        sampling_rate: int | None = None,
-        mask: torch.Tensor | np.ndarray | None = None,
+        self, audio: torch.Tensor | np.ndarray | None, padding_mask: torch.Tensor | np.ndarray | None = None
     ) -> torch.Tensor | None:
-        """An audio prompt -> its (batch, K, whole frames) codes; frames over padding are UNKNOWN.
+        """An audio prompt at the model's rate -> its (batch, K, whole frames) codes; frames over
+        padding are UNKNOWN.
 
-        Only whole frames are kept: a partial last frame would also describe the silence after
-        the prompt. A prompt at another rate is resampled to the model's (with a warning).
+        Only whole frames are kept: a partial last frame would also describe the silence after the
+        prompt. (:class:`AudioGenProcessor` resamples prompts of other rates.)
         """
         if audio is None:
-            if mask is not None or sampling_rate is not None:
-                raise ValueError("audio_prompt_mask / audio_prompt_sampling_rate were given without an audio_prompt")
+            if padding_mask is not None:
+                raise ValueError("padding_mask was given without an audio prompt (input_values)")
             return None
         waveform = _prompt_batch(audio)                                                 # (batch, samples) numpy
-        valid = np.full(waveform.shape[0], waveform.shape[-1]) if mask is None else _mask_lengths(mask, waveform)
-        rate = self.config.sampling_rate if sampling_rate is None else check_sampling_rate(sampling_rate)
-        if rate != self.config.sampling_rate:
-            logger.warning(f"resampling the audio prompt from {rate} Hz to the model's {self.config.sampling_rate} Hz")
-            waveform = resample(waveform, rate, self.config.sampling_rate)
-            valid = np.floor(valid * self.config.sampling_rate / rate).astype(int)
+        valid = np.full(waveform.shape[0], waveform.shape[-1]) if padding_mask is None else _mask_lengths(
+            padding_mask, waveform)
         hop = self.config.hop_length
         if waveform.shape[-1] < hop:
             raise ValueError(
@@ -605,9 +601,9 @@ def _prompt_batch(audio: torch.Tensor | np.ndarray) -> np.ndarray:
     if array.ndim == 1:
         array = array[None]
     if array.ndim != 2 or array.size == 0:
-        raise ValueError(f"audio_prompt must be (samples,), (batch, samples) or (batch, 1, samples); got {array.shape}")
+        raise ValueError(f"input_values must be (samples,), (batch, samples) or (batch, 1, samples); got {array.shape}")
     if not np.isfinite(array).all():
-        raise ValueError("audio_prompt contains NaN or infinite samples")
+        raise ValueError("input_values (the audio prompt) contains NaN or infinite samples")
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
@@ -616,7 +612,7 @@ def _mask_lengths(mask: torch.Tensor | np.ndarray, waveform: np.ndarray) -> np.n
     mask = np.asarray(mask.cpu() if isinstance(mask, torch.Tensor) else mask)
     mask = mask.reshape(-1, mask.shape[-1]) if mask.ndim else mask             # (samples,) is one prompt
     if mask.shape != waveform.shape:
-        raise ValueError(f"audio_prompt_mask has shape {mask.shape}; the prompt is {waveform.shape}")
+        raise ValueError(f"padding_mask has shape {mask.shape}; the audio prompt is {waveform.shape}")
     return mask.astype(bool).sum(axis=-1)
 
 

@@ -7,7 +7,8 @@ with the model folder. transformers' ``text-to-audio`` pipeline loads it too (th
 warning on every path. Its output feeds ``generate`` directly::
 
     inputs = processor(text=["rain on a tin roof"], audio=recording, sampling_rate=44100)
-    model.generate(**inputs, audio_length_in_s=5.0)
+    audio_values = model.generate(**inputs, audio_length_in_s=5.0)     # (batch, 1, samples)
+    processor.batch_decode(audio_values)                                # a list of (1, samples) arrays
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from transformers import BatchFeature, EncodecFeatureExtractor, PreTrainedTokeni
 from transformers.utils import logging
 
 from ...audio.resample import resample
-from ...audio.validation import check_sampling_rate, check_waveform
+from ...audio.validation import check_waveform
+from ...validation import check_sampling_rate
 from .tokenization_audiogen import truncate_prompt_ids
 
 logger = logging.get_logger(__name__)
@@ -49,7 +51,8 @@ class AudioGenProcessor(ProcessorMixin):
         **kwargs,
     ) -> BatchFeature:
         """Returns PyTorch tensors: ``input_ids``/``attention_mask`` (batch, tokens) for ``text``;
-        ``audio_prompt`` (batch, samples) and ``audio_prompt_mask`` for ``audio``.
+        ``input_values`` (batch, 1, samples) and ``padding_mask`` (batch, samples) for ``audio``, as
+        MusicGen's processor does.
 
         Args:
             text: one prompt or a list; an empty list is a ``ValueError``. Prompts longer than the
@@ -57,6 +60,7 @@ class AudioGenProcessor(ProcessorMixin):
             audio: one waveform (samples,) or a list of them, mono.
             sampling_rate: the audio's rate (default the model's); other rates are resampled
                 (with a warning).
+            kwargs: the tokenizer's (``padding=True`` is the default; ``max_length`` etc. pass through).
         """
         if return_tensors not in ("pt", None):
             raise ValueError(f"AudioGenProcessor returns PyTorch tensors (return_tensors='pt'); got {return_tensors!r}")
@@ -78,14 +82,15 @@ class AudioGenProcessor(ProcessorMixin):
             raise ValueError("no prompts: the prompt list is empty")
         if not all(isinstance(prompt, str) for prompt in prompts):
             raise ValueError(f"prompts must be strings; got {[type(prompt).__name__ for prompt in prompts]}")
-        tokens = self.tokenizer(prompts, padding=True, return_tensors="pt", **kwargs)
+        kwargs.setdefault("padding", True)
+        tokens = self.tokenizer(prompts, return_tensors="pt", **kwargs)
         input_ids, attention_mask = truncate_prompt_ids(
             tokens["input_ids"], tokens["attention_mask"], self.tokenizer.model_max_length, self.tokenizer.eos_token_id
         )
         return {"input_ids": input_ids, "attention_mask": attention_mask}
 
     def prepare_audio(self, audio: np.ndarray | Sequence[np.ndarray], sampling_rate: int | None) -> dict:
-        """Waveforms -> ``audio_prompt`` (batch, samples) at the model's rate and its padding mask.
+        """Waveforms -> ``input_values`` (batch, 1, samples) at the model's rate and its padding mask.
 
         ``audio``: one (samples,) waveform, a (batch, samples) array or tensor, or a list of waveforms.
         """
@@ -106,4 +111,16 @@ class AudioGenProcessor(ProcessorMixin):
         features = self.feature_extractor(
             waveforms, sampling_rate=self.sampling_rate, padding=True, return_tensors="pt"
         )
-        return {"audio_prompt": features["input_values"][:, 0], "audio_prompt_mask": features["padding_mask"]}
+        return {"input_values": features["input_values"], "padding_mask": features["padding_mask"]}
+
+    def batch_decode(self, audio_values=None, padding_mask=None, **kwargs) -> list:
+        """Generated audio (batch, 1, samples) -> a list of float32 (1, samples) arrays, as MusicGen's
+        processor returns them; without ``audio_values``, the tokenizer's ``batch_decode``.
+
+        ``padding_mask`` is accepted for MusicGen's call but removes nothing: AudioGen generates the
+        frames over a prompt's padding (they continue the real prompt), so every sample is audio.
+        """
+        if audio_values is None:
+            return self.tokenizer.batch_decode(**kwargs)
+        audio = audio_values.detach().cpu().float().numpy() if hasattr(audio_values, "detach") else audio_values
+        return list(np.asarray(audio, dtype=np.float32))

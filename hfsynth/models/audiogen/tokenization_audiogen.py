@@ -20,6 +20,8 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import PreTrainedTokenizerFast
 from transformers.utils import logging
 
+from ...validation import check_int
+
 logger = logging.get_logger(__name__)
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
@@ -37,8 +39,7 @@ def train_caption_tokenizer(
     captions = [caption for caption in captions if isinstance(caption, str) and caption.strip()]
     if not captions:
         raise ValueError("no captions to train the tokenizer on (all empty or not strings)")
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 8:
-        raise ValueError(f"vocab_size must be an integer >= 8; got {vocab_size!r}")
+    check_int(vocab_size, "vocab_size", minimum=8)
     tokenizer = Tokenizer(models.BPE(unk_token=UNK))
     tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Metaspace(), pre_tokenizers.Punctuation()])

@@ -37,7 +37,7 @@ from .codec_audiogen import load_codec_config
 from .configuration_audiogen import AudioGenConfig
 from .data_audiogen import CAPTION_COLUMN, INDEX_COLUMN, CodeCache, load_clips, random_crops
 from .modeling_audiogen import AudioGenForConditionalGeneration
-from .pipeline_audiogen import save_audiogen_folder
+from .pipeline_audiogen import AudioGenPipeline
 from .processing_audiogen import AudioGenProcessor, feature_extractor_for
 from .tokenization_audiogen import train_caption_tokenizer
 
@@ -202,4 +202,4 @@ class AudioGenRecipe(TrainingRecipe):
 
     def export(self, output_dir: Path, modules: dict[str, torch.nn.Module]) -> None:
         processor = AudioGenProcessor(feature_extractor_for(self.config.sampling_rate), self.tokenizer)
-        save_audiogen_folder(modules["model"], processor, output_dir)
+        AudioGenPipeline(modules["model"], processor).save_pretrained(output_dir)

@@ -6,7 +6,14 @@ import math
 
 from transformers import PretrainedConfig
 
-from ...audio.validation import check_positive_int, check_positive_seconds, check_sampling_rate, check_stft_sizes
+from ...audio.validation import check_stft_sizes
+from ...validation import (
+    check_non_negative_number,
+    check_positive_int,
+    check_positive_number,
+    check_positive_seconds,
+    check_sampling_rate,
+)
 
 REPRESENTATIONS = ("mag_if", "mel_if")
 #: log(1e-6): the magnitude floor of :func:`hfsynth.audio.mag_if_from_audio`, mapped to -1.
@@ -119,7 +126,7 @@ class GANSynthConfig(PretrainedConfig):
             raise ValueError(f"need 0 <= pitch_min <= pitch_max <= 127; got {pitch_min}, {pitch_max}")
         self.pitch_min, self.pitch_max = int(pitch_min), int(pitch_max)
         self.latent_size = check_positive_int(latent_size, "latent_size")
-        self.pitch_scale = math.sqrt(self.latent_size) if pitch_scale is None else _positive(pitch_scale, "pitch_scale")
+        self.pitch_scale = math.sqrt(self.latent_size) if pitch_scale is None else check_positive_number(pitch_scale, "pitch_scale")
         self.pixel_norm = bool(pixel_norm)
         self.equalized_learning_rate = bool(equalized_learning_rate)
         self.minibatch_std_group_size = check_positive_int(minibatch_std_group_size, "minibatch_std_group_size")
@@ -127,9 +134,9 @@ class GANSynthConfig(PretrainedConfig):
         self.log_magnitude_ceiling = float(
             math.log(self.stft_n_fft / 4) if log_magnitude_ceiling is None else log_magnitude_ceiling
         )
-        self.gradient_penalty_weight = _non_negative(gradient_penalty_weight, "gradient_penalty_weight")
-        self.drift_penalty_weight = _non_negative(drift_penalty_weight, "drift_penalty_weight")
-        self.aux_pitch_weight = _non_negative(aux_pitch_weight, "aux_pitch_weight")
+        self.gradient_penalty_weight = check_non_negative_number(gradient_penalty_weight, "gradient_penalty_weight")
+        self.drift_penalty_weight = check_non_negative_number(drift_penalty_weight, "drift_penalty_weight")
+        self.aux_pitch_weight = check_non_negative_number(aux_pitch_weight, "aux_pitch_weight")
         self.harmonic_conditioning = bool(harmonic_conditioning)
         self._check_consistency()
         super().__init__(**kwargs)
@@ -211,15 +218,3 @@ def _check_stages(stages: list[list[int]]) -> list[list[int]]:
         if higher != [2 * lower[0], 2 * lower[1]]:
             raise ValueError(f"each stage must double the previous one in both sizes; {lower} is followed by {higher}")
     return pairs
-
-
-def _non_negative(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-    return float(value)
-
-
-def _positive(value: float, name: str) -> float:
-    if _non_negative(value, name) == 0:
-        raise ValueError(f"{name} must be > 0; got {value!r}")
-    return float(value)

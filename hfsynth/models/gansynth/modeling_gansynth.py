@@ -13,13 +13,14 @@ Both use the progressive GAN's equalised learning rate (Karras et al. 2018); the
 normalises every feature vector (PixelNorm). A whole note is generated at once, so a 1 s note costs
 one forward pass: see ``bench/gansynth_speed.py`` against WaveNet's sample-by-sample loop.
 
-The generator is also the ``text-to-audio`` model: ``forward(input_ids=...)`` reads the pitch from
-the prompt ("C4", "note 60") and returns audio of the requested length.
+The generator is also the ``text-to-audio`` model: ``generate(input_ids=...)`` reads the pitch from
+each prompt ("C4", "note 60") and returns a note of the requested length (``forward`` is training).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -28,20 +29,21 @@ from torch import nn
 from transformers.utils import ModelOutput
 
 from ...audio.pitch import midi_to_hz
-from ...audio.validation import check_finite_number, check_positive_seconds
-from ...pipelines.contract import finalize_audio
+from ...validation import check_finite_number, check_int
+from ...modules.activations import leaky_relu
+from ..generation_utils import AudioGenerationMixin, AudioGenerationOutput, random_source
 from ..modeling_utils import HFSynthPreTrainedModel
-from ..prompting import decode_byte_prompts, random_source
+from ..prompting import decode_byte_prompts
 from .configuration_gansynth import GANSynthConfig
-from .prompting_gansynth import check_pitch, pitch_for_prompt
+from .prompting_gansynth import check_pitch, pitch_for_prompt, resolve_pitch
 from .spectral_gansynth import SpectrogramTransform
 
-#: Slope of every LeakyReLU (progressive GAN).
-LEAKY_SLOPE = 0.2
 #: He's gain for layers followed by a (leaky) ReLU; output layers use gain 1.
 RELU_GAIN = math.sqrt(2.0)
 #: Fade applied to the end of every note handed back, so a trimmed note never ends in a click.
 DECLICK_IN_S = 0.02
+#: Notes generated per forward pass (bounds memory for large batches and long MIDI pieces).
+NOTES_PER_FORWARD = 64
 
 
 @dataclass
@@ -54,12 +56,13 @@ class GANSynthGeneratorOutput(ModelOutput):
 
 
 @dataclass
-class GANSynthAudioOutput(ModelOutput):
+class GANSynthGenerationOutput(AudioGenerationOutput):
     """
-    audio: (batch, samples) float32 waveform with peak <= 1: the field the text-to-audio pipeline reads.
+    audio: (batch, 1, samples) float32 notes, each with peak <= 1.
+    latents: (batch, latent_size) the latent (instrument) of each note: pass it back to play it again.
     """
 
-    audio: torch.Tensor | None = None
+    latents: torch.Tensor | None = None
 
 
 @dataclass
@@ -163,10 +166,6 @@ def upsample2x(x: torch.Tensor) -> torch.Tensor:
 def downsample2x(x: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> (B, C, H/2, W/2), 2x2 average."""
     return F.avg_pool2d(x, 2)
-
-
-def leaky_relu(x: torch.Tensor) -> torch.Tensor:
-    return F.leaky_relu(x, LEAKY_SLOPE)
 
 
 # ---------------------------------------------------------------------------------- blocks
@@ -322,9 +321,7 @@ class GANSynthPreTrainedModel(HFSynthPreTrainedModel):
     def check_stage(self, stage: int | None, alpha: float) -> tuple[int, float]:
         """``stage`` (default: the top one) and ``alpha`` checked: 0 <= stage < num_stages, 0 <= alpha <= 1."""
         top = self.config.num_stages - 1
-        stage = top if stage is None else stage
-        if isinstance(stage, bool) or not isinstance(stage, int) or not 0 <= stage <= top:
-            raise ValueError(f"stage must be an integer in 0..{top}; got {stage!r}")
+        stage = check_int(top if stage is None else stage, "stage", minimum=0, maximum=top)
         alpha = check_finite_number(alpha, "alpha")
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha (the fade-in of the stage) must lie in [0, 1]; got {alpha}")
@@ -341,8 +338,8 @@ class GANSynthPreTrainedModel(HFSynthPreTrainedModel):
         return pitch.long() - self.config.pitch_min
 
 
-class GANSynthGenerator(GANSynthPreTrainedModel):
-    """Latents and pitches -> spectrograms (training, any stage) or audio (text-to-audio, :meth:`synthesize`)."""
+class GANSynthGenerator(AudioGenerationMixin, GANSynthPreTrainedModel):
+    """Latents and pitches -> spectrograms (``forward``: training, any stage) or notes (``generate``)."""
 
     def __init__(self, config: GANSynthConfig):
         super().__init__(config)
@@ -355,36 +352,10 @@ class GANSynthGenerator(GANSynthPreTrainedModel):
 
     # ---------------------------------------------------------------------------- training
     def forward(
-        self,
-        latents: torch.Tensor | None = None,
-        pitch: torch.Tensor | None = None,
-        stage: int | None = None,
-        alpha: float = 1.0,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        **generation_kwargs,
-    ) -> GANSynthGeneratorOutput | GANSynthAudioOutput:
-        """Two entry points, told apart by the main input:
-
-        * ``latents`` (batch, latent_size) and ``pitch`` (batch,) MIDI numbers, at ``stage`` (default
-          the top) faded in by ``alpha``: -> :class:`GANSynthGeneratorOutput` (training).
-        * ``input_ids`` (a tokenized prompt naming a pitch) and ``generation_kwargs``
-          (``audio_length_in_s``, ``seed``, ``generator``): -> :class:`GANSynthAudioOutput`, see
-          :meth:`text_to_audio`. transformers' ``text-to-audio`` pipeline calls ``forward`` this way.
-        """
-        if (latents is None) == (input_ids is None):
-            raise ValueError(
-                "pass either latents and pitch (spectrograms: training) or input_ids (a tokenized prompt: "
-                "text-to-audio), not both or neither"
-            )
-        if input_ids is not None:
-            if pitch is not None:
-                raise ValueError("text-to-audio reads the pitch from the prompt; drop pitch")
-            return self.text_to_audio(input_ids, attention_mask, **generation_kwargs)
-        if generation_kwargs:
-            raise ValueError(f"{sorted(generation_kwargs)} only apply to text-to-audio (input_ids), not to latents")
-        if pitch is None:
-            raise ValueError("pass one MIDI pitch per latent")
+        self, latents: torch.Tensor, pitch: torch.Tensor, stage: int | None = None, alpha: float = 1.0
+    ) -> GANSynthGeneratorOutput:
+        """``latents`` (batch, latent_size) and ``pitch`` (batch,) MIDI numbers -> the spectrograms of
+        ``stage`` (default the top) faded in by ``alpha`` (see :meth:`spectrogram`)."""
         return GANSynthGeneratorOutput(spectrogram=self.spectrogram(latents, pitch, stage, alpha))
 
     def spectrogram(
@@ -418,6 +389,64 @@ class GANSynthGenerator(GANSynthPreTrainedModel):
         return torch.cat([pixel_norm(latents.to(self.dtype)), one_hot], dim=1)
 
     # ---------------------------------------------------------------------------- generation
+    @torch.inference_mode()
+    def generate(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        pitch: int | str | list[int | str] | torch.Tensor | None = None,
+        latents: torch.Tensor | None = None,
+        audio_length_in_s: float | None = None,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+        return_dict_in_generate: bool = False,
+        **kwargs,
+    ) -> torch.Tensor | GANSynthGenerationOutput:
+        """One note per prompt or pitch -> (batch, 1, samples), or :class:`GANSynthGenerationOutput`.
+
+        Args:
+            input_ids / attention_mask: ByT5 ids of prompts naming pitches ("C4", "note 60").
+            pitch: instead of prompts, MIDI numbers or note names, one per note.
+            latents: (batch, latent_size) instruments, one per note; drawn when not given.
+            audio_length_in_s: note length (default ``config.audio_length_in_s``); longer pads with
+                silence, shorter trims; the last 20 ms always fade out, so a note never ends in a click.
+            generator / seed: the randomness of drawn latents (torch's global RNG if neither).
+        """
+        self.check_generate_kwargs(kwargs, "input_ids or pitch, latents, audio_length_in_s, generator, seed")
+        pitches = self.requested_pitches(input_ids, attention_mask, pitch)
+        length = self.num_samples_for(audio_length_in_s)
+        if latents is None:
+            latents = self.sample_latents(len(pitches), random_source(generator, seed))
+        latents = self.check_latents(latents, len(pitches))
+        notes = self.fit_length(self.synthesize(latents, pitches), length)     # (B, num_samples)
+        return self.generation_output(notes, return_dict_in_generate, GANSynthGenerationOutput, latents=latents.cpu())
+
+    def requested_pitches(
+        self, input_ids: torch.Tensor | None, attention_mask: torch.Tensor | None, pitch: object
+    ) -> list[int]:
+        """The MIDI pitch of every note, from the prompts or from ``pitch``; ``ValueError`` outside the range."""
+        if (input_ids is None) == (pitch is None):
+            raise ValueError("pass input_ids (prompts naming pitches) or pitch (MIDI numbers or names), one of them")
+        if input_ids is not None:
+            return [pitch_for_prompt(prompt, self.config) for prompt in decode_byte_prompts(input_ids, attention_mask)]
+        if isinstance(pitch, torch.Tensor):
+            pitch = pitch.tolist()
+        pitches = [pitch] if isinstance(pitch, (numbers.Number, str)) else list(pitch)
+        if not pitches:
+            raise ValueError("pitch is empty; give at least one pitch")
+        return [resolve_pitch(value, self.config) for value in pitches]
+
+    def check_latents(self, latents: torch.Tensor, count: int) -> torch.Tensor:
+        """``latents`` as (count, latent_size) on the model's device; ``ValueError`` otherwise."""
+        latents = torch.as_tensor(latents)
+        latents = latents.unsqueeze(0) if latents.ndim == 1 else latents
+        size = self.config.latent_size
+        if latents.ndim != 2 or latents.shape != (count, size):
+            raise ValueError(f"latents must be ({count}, {size}): one per note; got {tuple(latents.shape)}")
+        if not torch.isfinite(latents).all():
+            raise ValueError("latents contain NaN or infinite values")
+        return latents.to(self.device, self.dtype)
+
     def sample_latents(self, batch_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """(batch_size, latent_size) Gaussian latents, drawn on the CPU (same numbers on every device).
 
@@ -427,35 +456,11 @@ class GANSynthGenerator(GANSynthPreTrainedModel):
 
     @torch.inference_mode()
     def synthesize(self, latents: torch.Tensor, pitch: torch.Tensor | list[int]) -> torch.Tensor:
-        """(batch, latent_size) latents and (batch,) MIDI pitches -> (batch, num_samples) notes (top stage)."""
-        return self.transform.decode(self.spectrogram(latents, pitch).float())
-
-    def num_samples_for(self, audio_length_in_s: float) -> int:
-        """Seconds -> samples at ``config.sampling_rate`` (at least one); ValueError unless finite and > 0."""
-        return max(1, round(check_positive_seconds(audio_length_in_s) * self.config.sampling_rate))
-
-    @torch.inference_mode()
-    def text_to_audio(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        audio_length_in_s: float | None = None,
-        generator: torch.Generator | None = None,
-        seed: int | None = None,
-    ) -> GANSynthAudioOutput:
-        """Prompts (ByT5 ids, (batch, tokens)) naming pitches -> one note each, (batch, samples).
-
-        Every prompt gets its own latent (its own instrument). The note is ``config.audio_length_in_s``
-        long; a longer request is padded with silence, a shorter one trims it, and either way the
-        note's last 20 ms fade out so it never ends in a click. Randomness: ``generator``, else a
-        generator seeded with ``seed``, else torch's global RNG (``torch.manual_seed`` first makes
-        it reproducible).
-        """
-        length = self.num_samples_for(self.config.audio_length_in_s if audio_length_in_s is None else audio_length_in_s)
-        pitches = [pitch_for_prompt(prompt, self.config) for prompt in decode_byte_prompts(input_ids, attention_mask)]
-        latents = self.sample_latents(len(pitches), random_source(generator, seed))
-        notes = self.synthesize(latents, pitches)                               # (B, num_samples)
-        return GANSynthAudioOutput(audio=finalize_audio(self.fit_length(notes, length)))
+        """(batch, latent_size) latents and (batch,) MIDI pitches -> (batch, num_samples) raw notes at the
+        top stage, :data:`NOTES_PER_FORWARD` at a time."""
+        pitch = torch.as_tensor(pitch).reshape(-1)
+        chunks = [slice(start, start + NOTES_PER_FORWARD) for start in range(0, len(pitch), NOTES_PER_FORWARD)]
+        return torch.cat([self.transform.decode(self.spectrogram(latents[c], pitch[c]).float()) for c in chunks])
 
     def fit_length(self, notes: torch.Tensor, num_samples: int) -> torch.Tensor:
         """Notes (..., samples) -> (..., num_samples): trimmed or padded with silence, the end faded out."""

@@ -1,80 +1,40 @@
 """``GANSynthPipeline``: notes, timbre interpolations and whole MIDI pieces from one GANSynth.
 
-    pipe = GANSynthPipeline.from_pretrained("path/to/gansynth")
-    out = pipe(["C3", "E3", "G3"], batch_size=2, seed=0)
-    out.audios                          # (2 instruments, 3 pitches, samples) float32, peak <= 1
-    morph = pipe(60, latents=pipe.interpolate(out.latents[0], out.latents[1], steps=5))
-    piece = pipe.render_midi("song.mid", instrument_latents=out.latents[0])
+    pipe = GANSynthPipeline.from_pretrained("pipelines/gansynth-small")
+    out = pipe(["C3", "E3", "G3"], num_waveforms_per_prompt=2, generator=torch.Generator().manual_seed(0))
+    out.audios                  # (3 pitches x 2 instruments, samples) float32; out.latents: (2, latent_size)
+    morph = pipe("C4", latents=pipe.interpolate(out.latents[0], out.latents[1], steps=5))
+    piece = pipe.render_midi("song.mid", latents=out.latents[0])            # piece.audios: (1, samples)
 
-In GANSynth the latent is the instrument (timbre) and the pitch is the condition, so the pipeline
-plays every pitch with every latent: the same latent gives the same instrument at every pitch. It
-loads the same folder as ``pipeline("text-to-audio", ...)`` (the generator and its byte tokenizer) and,
-like ``WaveNetPipeline``, is a plain class, not a ``diffusers.DiffusionPipeline``: there is one
-component in the transformers layout. ``generator`` is a ``torch.Generator`` (diffusers' name for it);
+In GANSynth the latent is the instrument (timbre) and the pitch is the condition, so every latent
+plays every pitch: ``audios[p * n + i]`` is pitch ``p`` played by latent ``i`` of ``n``, the same
+instrument at every pitch. It loads the same folder as ``pipeline("text-to-audio", ...)``: the
+generator and its byte tokenizer. ``generator`` is a ``torch.Generator`` (diffusers' name for it);
 the GAN's generator network is ``pipe.model``.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import numbers
+from collections.abc import Sequence
 
 import numpy as np
 import pretty_midi
 import torch
 
-from ...audio.validation import check_finite_number, check_positive_int
 from ...data.render import MidiLike, load_midi
 from ...pipelines.contract import finalize_audio
-from ..prompting import byte_tokenizer, random_source
-from .configuration_gansynth import GANSynthConfig
+from ...pipelines.pipeline_utils import AudioPipelineOutput, HFSynthPipeline
+from ...validation import check_int, check_non_negative_number
+from ..prompting import byte_tokenizer
 from .modeling_gansynth import GANSynthGenerator, release_envelope
 from .prompting_gansynth import pitch_range_text, resolve_pitch
 
 #: Release of every MIDI note: a half-cosine fade after the note's end.
 DEFAULT_RELEASE_IN_S = 0.1
-#: Notes generated per forward pass (bounds memory for long pieces and large grids).
-NOTES_PER_FORWARD = 64
 
 Pitch = int | str
-
-
-@dataclass
-class GANSynthPipelineOutput:
-    """
-    audios: (batch, pitches, samples) float32 notes: latent i playing pitch j, each latent's notes
-        scaled together so their peak is <= 1 (relative levels across pitches are kept).
-    sampling_rate: their rate in Hz.
-    pitches: the MIDI pitches, in order.
-    latents: (batch, latent_size) the latents used: keep one to play that instrument again.
-    """
-
-    audios: np.ndarray
-    sampling_rate: int
-    pitches: list[int]
-    latents: torch.Tensor
-
-
-@dataclass
-class GANSynthPieceOutput:
-    """
-    audio: (samples,) float32 piece with peak <= 1.
-    sampling_rate: its rate in Hz.
-    latents: (instruments, latent_size) the latent that played each pitched MIDI instrument.
-    """
-
-    audio: np.ndarray
-    sampling_rate: int
-    latents: torch.Tensor
-
-
-def save_gansynth_folder(model: GANSynthGenerator, path: str | os.PathLike) -> None:
-    """Writes the generator and the byte tokenizer: a folder that ``GANSynthPipeline.from_pretrained``
-    and transformers' ``pipeline("text-to-audio", model=path)`` both load."""
-    model.save_pretrained(path)
-    byte_tokenizer().save_pretrained(path)
 
 
 def slerp(start: torch.Tensor, end: torch.Tensor, steps: int) -> torch.Tensor:
@@ -98,106 +58,76 @@ def slerp(start: torch.Tensor, end: torch.Tensor, steps: int) -> torch.Tensor:
     return path.to(start.dtype)
 
 
-class GANSynthPipeline:
+class GANSynthPipeline(HFSynthPipeline):
     """Notes from a :class:`GANSynthGenerator`: by pitch and latent, along latent paths, or for a MIDI file."""
 
-    def __init__(self, model: GANSynthGenerator):
-        self.model = model.eval()
-
-    @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, **kwargs) -> GANSynthPipeline:
-        """Loads a GANSynth folder (or Hub id); ``kwargs`` go to ``GANSynthGenerator.from_pretrained``."""
-        return cls(GANSynthGenerator.from_pretrained(path, **kwargs))
-
-    def save_pretrained(self, path: str | os.PathLike) -> None:
-        save_gansynth_folder(self.model, path)
-
-    def to(self, device: str | torch.device) -> GANSynthPipeline:
-        self.model.to(device)
-        return self
-
-    @property
-    def config(self) -> GANSynthConfig:
-        return self.model.config
+    model_class = GANSynthGenerator
+    default_components = {"tokenizer": byte_tokenizer}
 
     def __call__(
         self,
-        pitches: Pitch | Sequence[Pitch],
+        prompt: Pitch | Sequence[Pitch],
+        num_waveforms_per_prompt: int | None = None,
         latents: torch.Tensor | None = None,
-        batch_size: int = 1,
-        generator: torch.Generator | None = None,
-        seed: int | None = None,
         audio_length_in_s: float | None = None,
-    ) -> GANSynthPipelineOutput:
+        generator: torch.Generator | None = None,
+    ) -> AudioPipelineOutput:
         """Every latent plays every pitch.
 
         Args:
-            pitches: a pitch or a list: MIDI numbers (60) or names ("C4", "note 60"), inside the range.
-            latents: (latent_size,) or (batch, latent_size) instruments; None draws ``batch_size`` of them.
-            batch_size: how many latents to draw (only without ``latents``).
-            generator / seed: randomness for drawn latents (torch's global RNG if neither).
+            prompt: a pitch or a list: MIDI numbers (60) or names ("C4", "note 60"), inside the range.
+            num_waveforms_per_prompt: latents (instruments) to draw (default 1); not with ``latents``.
+            latents: (latent_size,) or (n, latent_size) instruments to play instead of drawn ones.
             audio_length_in_s: note length; default the model's. Longer pads with silence, shorter
                 trims; the end of each note fades out over 20 ms.
+            generator: randomness for drawn latents (torch's global RNG if None).
+
+        Returns ``audios`` (pitches x latents, samples), pitch-major, and the ``latents`` used.
         """
         # 1. check inputs
-        pitch_list = self.check_inputs(pitches, latents, batch_size)
-        length = self.model.num_samples_for(
-            self.config.audio_length_in_s if audio_length_in_s is None else audio_length_in_s
+        pitches = self.check_pitches(prompt)
+        # 2. prepare the latents: (n, latent_size)
+        latents = self.prepare_latents(latents, num_waveforms_per_prompt, generator)
+        # 3. every (pitch, latent) pair
+        count = latents.shape[0]
+        out = self.model.generate(
+            pitch=[pitch for pitch in pitches for _ in range(count)], latents=latents.repeat(len(pitches), 1),
+            audio_length_in_s=audio_length_in_s, return_dict_in_generate=True,
         )
-        # 2. prepare the latents: (batch, latent_size)
-        latents = self.prepare_latents(latents, batch_size, random_source(generator, seed))
-        # 3. generate every (latent, pitch) pair
-        grid_latents = latents.repeat_interleave(len(pitch_list), dim=0)        # (batch * pitches, latent_size)
-        notes = self.synthesize(grid_latents, pitch_list * latents.shape[0])    # (batch * pitches, samples)
         # 4. postprocess
-        notes = self.model.fit_length(notes, length).reshape(latents.shape[0], len(pitch_list), length)
-        return GANSynthPipelineOutput(
-            audios=finalize_audio(notes).cpu().numpy(), sampling_rate=self.config.sampling_rate,
-            pitches=pitch_list, latents=latents.cpu(),
-        )
+        return self.output(out.audio[:, 0], latents=latents.cpu())
 
     # ----------------------------------------------------------------------------------- steps
-    def check_inputs(
-        self, pitches: Pitch | Sequence[Pitch], latents: torch.Tensor | None, batch_size: int
-    ) -> list[int]:
-        """Refuses what the model cannot play before any work is done; returns the MIDI pitches."""
-        check_positive_int(batch_size, "batch_size")
-        if latents is not None and batch_size != 1:
-            raise ValueError("pass latents or a batch_size, not both: the latents set the batch")
-        if isinstance(pitches, (torch.Tensor, np.ndarray)):
-            pitches = pitches.tolist()
-        pitch_list = list(pitches) if isinstance(pitches, Iterable) and not isinstance(pitches, str) else [pitches]
-        if not pitch_list:
-            raise ValueError(f"pitches is empty; give at least one pitch from {pitch_range_text(self.config)}")
-        return [resolve_pitch(pitch, self.config) for pitch in pitch_list]
+    def check_pitches(self, prompt: Pitch | Sequence[Pitch]) -> list[int]:
+        """The MIDI pitches asked for; ``ValueError`` before any work for what the model cannot play."""
+        if isinstance(prompt, (torch.Tensor, np.ndarray)):
+            prompt = prompt.tolist()
+        pitches = [prompt] if isinstance(prompt, (numbers.Number, str)) else list(prompt)
+        if not pitches:
+            raise ValueError(f"the prompt list is empty; give at least one pitch from {pitch_range_text(self.config)}")
+        return [resolve_pitch(pitch, self.config) for pitch in pitches]
 
     def prepare_latents(
-        self, latents: torch.Tensor | None, batch_size: int, generator: torch.Generator | None
+        self, latents: torch.Tensor | None, count: int | None, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """Given latents as (batch, latent_size), or ``batch_size`` freshly drawn ones."""
+        """Given latents as (n, latent_size), or ``count`` (default 1) freshly drawn ones."""
         if latents is None:
-            return self.model.sample_latents(batch_size, generator)
+            return self.model.sample_latents(check_int(1 if count is None else count, "num_waveforms_per_prompt",
+                                                       minimum=1), generator)
+        if count is not None:
+            raise ValueError("pass latents or num_waveforms_per_prompt, not both: the latents set the count")
         latents = torch.as_tensor(latents)
         latents = latents.unsqueeze(0) if latents.ndim == 1 else latents
-        size = self.config.latent_size
-        if latents.ndim != 2 or latents.shape[1] != size or latents.shape[0] == 0:
-            raise ValueError(f"latents must be ({size},) or (batch, {size}); got {tuple(latents.shape)}")
-        if not torch.isfinite(latents).all():
-            raise ValueError("latents contain NaN or infinite values")
-        return latents.to(self.model.device, self.model.dtype)
-
-    def synthesize(self, latents: torch.Tensor, pitches: list[int]) -> torch.Tensor:
-        """(notes, latent_size) and one pitch each -> (notes, num_samples), NOTES_PER_FORWARD at a time."""
-        starts = range(0, len(pitches), NOTES_PER_FORWARD)
-        chunks = [slice(start, start + NOTES_PER_FORWARD) for start in starts]
-        return torch.cat([self.model.synthesize(latents[chunk], pitches[chunk]) for chunk in chunks])
+        if latents.ndim != 2 or latents.shape[0] == 0:
+            size = self.config.latent_size
+            raise ValueError(f"latents must be ({size},) or (n, {size}); got {tuple(latents.shape)}")
+        return self.model.check_latents(latents, latents.shape[0])
 
     # --------------------------------------------------------------------------- interpolation
     def interpolate(self, z_a: torch.Tensor, z_b: torch.Tensor, steps: int) -> torch.Tensor:
         """(steps, latent_size) latents from ``z_a`` to ``z_b`` along the sphere (:func:`slerp`), both
         included, for timbre morphs: ``pipe(60, latents=pipe.interpolate(a, b, 8))``."""
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-            raise ValueError(f"steps must be an integer >= 2 (both endpoints are included); got {steps!r}")
+        check_int(steps, "steps", minimum=2, hint=" (both endpoints are included)")
         return slerp(self.one_latent(z_a, "z_a"), self.one_latent(z_b, "z_b"), steps)
 
     def one_latent(self, latent: torch.Tensor, name: str) -> torch.Tensor:
@@ -212,12 +142,11 @@ class GANSynthPipeline:
     def render_midi(
         self,
         midi: MidiLike,
-        instrument_latents: torch.Tensor | None = None,
+        latents: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
-        seed: int | None = None,
         release_in_s: float = DEFAULT_RELEASE_IN_S,
-    ) -> GANSynthPieceOutput:
-        """A whole piece: one generated note per MIDI note, overlap-added.
+    ) -> AudioPipelineOutput:
+        """A whole piece: one generated note per MIDI note, overlap-added -> ``audios`` (1, samples).
 
         Each note is generated at its pitch by its instrument's latent, held for the note's duration,
         faded out over ``release_in_s`` (half cosine), scaled by velocity / 127 and added at the note's
@@ -226,31 +155,29 @@ class GANSynthPipeline:
 
         Args:
             midi: a ``pretty_midi.PrettyMIDI``, MIDI bytes or a .mid path.
-            instrument_latents: None draws one latent per pitched instrument; (latent_size,) plays all of
-                them with one instrument; (instruments, latent_size) gives each its own, in file order.
-            generator / seed: randomness for drawn latents.
+            latents: None draws one latent per pitched instrument; (latent_size,) plays all of them
+                with one instrument; (instruments, latent_size) gives each its own, in file order.
+            generator: randomness for drawn latents.
             release_in_s: fade after each note's end (>= 0).
 
         Raises ``ValueError`` for a MIDI without pitched notes or with pitches outside the range.
         """
-        if check_finite_number(release_in_s, "release_in_s") < 0:
-            raise ValueError(f"release_in_s must be >= 0 seconds; got {release_in_s}")
+        release_in_s = check_non_negative_number(release_in_s, "release_in_s")
         instruments = self.pitched_instruments(load_midi(midi))
-        latents = self.prepare_instrument_latents(instrument_latents, len(instruments), random_source(generator, seed))
+        latents = self.prepare_instrument_latents(latents, len(instruments), generator)
         rate = self.config.sampling_rate
         release = round(release_in_s * rate)
         pairs = sorted({(i, note.pitch) for i, instrument in enumerate(instruments) for note in instrument.notes})
-        notes = dict(zip(pairs, self.synthesize(latents[[i for i, _ in pairs]], [p for _, p in pairs])))
+        notes = dict(zip(pairs, self.model.synthesize(latents[[i for i, _ in pairs]], [p for _, p in pairs])))
         end = max(note.end for instrument in instruments for note in instrument.notes)
-        piece = torch.zeros(math.ceil(end * rate) + release, device=self.model.device)
+        piece = torch.zeros(math.ceil(end * rate) + release, device=self.device)
         for index, instrument in enumerate(instruments):
             for note in instrument.notes:
                 start = round(note.start * rate)
                 sound = self.shape_note(notes[index, note.pitch], round((note.end - note.start) * rate), release)
                 sound = sound[: piece.shape[0] - start] * (note.velocity / 127.0)
                 piece[start : start + sound.shape[0]] += sound
-        audio = finalize_audio(piece[None])[0].cpu().numpy()
-        return GANSynthPieceOutput(audio=audio, sampling_rate=rate, latents=latents.cpu())
+        return self.output(finalize_audio(piece[None]), latents=latents.cpu())
 
     def pitched_instruments(self, score: pretty_midi.PrettyMIDI) -> list[pretty_midi.Instrument]:
         """The score's non-drum instruments with notes; ValueError if none, or if any pitch is out of range."""
@@ -272,7 +199,7 @@ class GANSynthPipeline:
         """(instruments, latent_size): drawn, one latent repeated, or one given per instrument."""
         if latents is None:
             return self.model.sample_latents(instruments, generator)
-        latents = self.prepare_latents(latents, 1, None)
+        latents = self.prepare_latents(latents, None, None)
         if latents.shape[0] == 1:
             return latents.expand(instruments, -1)
         if latents.shape[0] != instruments:

@@ -44,7 +44,7 @@ import datasets
 import torch
 import torch.nn.functional as F
 
-from ...audio.validation import check_positive_int
+from ...validation import check_int, check_positive_int
 from ...data import NoteDatasetConfig, as_torch, build_note_dataset
 from ...training import LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe, load_matching_weights
 from .configuration_gansynth import GANSynthConfig
@@ -56,7 +56,7 @@ from .modeling_gansynth import (
     upsample2x,
 )
 from .monitoring_gansynth import PitchTemplates, magnitude_profile
-from .pipeline_gansynth import save_gansynth_folder
+from .pipeline_gansynth import GANSynthPipeline
 from .spectral_gansynth import SpectrogramTransform
 
 logger = logging.getLogger(__name__)
@@ -76,12 +76,9 @@ class ProgressiveSchedule:
     fade_steps: int
 
     def __post_init__(self) -> None:
-        for name in ("num_stages", "stable_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if isinstance(self.fade_steps, bool) or not isinstance(self.fade_steps, int) or self.fade_steps < 0:
-            raise ValueError(f"fade_steps must be an integer >= 0; got {self.fade_steps!r}")
+        check_positive_int(self.num_stages, "num_stages")
+        check_positive_int(self.stable_steps, "stable_steps")
+        check_int(self.fade_steps, "fade_steps", minimum=0)
 
     @property
     def total_steps(self) -> int:
@@ -193,17 +190,15 @@ class GANSynthRecipe(TrainingRecipe):
         self.config = GANSynthConfig(**(model or {}))
         self.classify_fakes = bool(classify_fakes)
         self.pitch_projection = bool(pitch_projection)
-        if pitch_monitor_every is not None and (isinstance(pitch_monitor_every, bool) or pitch_monitor_every < 1):
-            raise ValueError(f"pitch_monitor_every must be a positive number of steps or None; got {pitch_monitor_every!r}")
+        if pitch_monitor_every is not None:
+            check_positive_int(pitch_monitor_every, "pitch_monitor_every")
         self.pitch_monitor_every = pitch_monitor_every
         self.templates: PitchTemplates | None = None
         self.schedule = ProgressiveSchedule(self.config.num_stages, stable_steps, fade_steps)
-        if isinstance(schedule_start, bool) or not isinstance(schedule_start, int) or schedule_start < 0:
-            raise ValueError(f"schedule_start must be an integer >= 0; got {schedule_start!r}")
-        self.schedule_start = schedule_start
+        self.schedule_start = check_int(schedule_start, "schedule_start", minimum=0)
         oversample_factor = check_positive_int(oversample_factor, "oversample_factor")
-        if oversample_below is not None and (isinstance(oversample_below, bool) or not isinstance(oversample_below, int)):
-            raise ValueError(f"oversample_below must be a MIDI pitch (integer) or None; got {oversample_below!r}")
+        if oversample_below is not None:
+            check_int(oversample_below, "oversample_below", hint=" (a MIDI pitch) or None")
         self.oversample_below, self.oversample_factor = oversample_below, oversample_factor
         self.init_from = None if init_from is None else Path(init_from)
         if self.init_from is not None and not self.init_from.is_dir():
@@ -342,4 +337,4 @@ class GANSynthRecipe(TrainingRecipe):
 
     def export(self, output_dir: Path, modules: dict[str, torch.nn.Module]) -> None:
         """The (EMA) generator and its byte tokenizer: a ``text-to-audio`` / :class:`GANSynthPipeline` folder."""
-        save_gansynth_folder(modules["generator"], output_dir)
+        GANSynthPipeline(modules["generator"]).save_pretrained(output_dir)

@@ -16,7 +16,8 @@ from typing import Any
 
 from transformers import PretrainedConfig
 
-from ...audio.validation import check_positive_int, check_sampling_rate, check_stft_sizes
+from ...audio.validation import check_stft_sizes
+from ...validation import check_int, check_positive_int, check_positive_number, check_positive_seconds, check_sampling_rate
 
 AUTOENCODER_FIELDS = (
     "sampling_rate", "audio_channels", "n_fft", "hop_length", "downsample_factors", "hidden_channels",
@@ -70,9 +71,7 @@ class MusikaAutoencoderConfig(PretrainedConfig):
         self.downsample_factors = [check_positive_int(f, "downsample_factors") for f in factors]
         self.hidden_channels = check_positive_int(hidden_channels, "hidden_channels")
         self.latent_channels = check_positive_int(latent_channels, "latent_channels")
-        if isinstance(residual_blocks, bool) or not isinstance(residual_blocks, int) or residual_blocks < 0:
-            raise ValueError(f"residual_blocks must be an integer >= 0; got {residual_blocks!r}")
-        self.residual_blocks = residual_blocks
+        self.residual_blocks = check_int(residual_blocks, "residual_blocks", minimum=0)
         if not math.isfinite(log_magnitude_floor) or log_magnitude_floor >= 0:
             raise ValueError(f"log_magnitude_floor must be a finite negative number; got {log_magnitude_floor!r}")
         self.log_magnitude_floor = float(log_magnitude_floor)
@@ -118,6 +117,8 @@ class MusikaConfig(PretrainedConfig):
         truncation (`float`, 0.8): default standard deviation of the anchors and the style (Musika's
             truncation: smaller is safer, larger more varied).
         discriminator_channels (`int`, 128): width of the latent discriminator.
+        audio_length_in_s (`float`, 10.0): what ``generate`` makes when the call names no length
+            (any length works: generation streams).
     """
 
     model_type = "hfsynth_musika"
@@ -138,6 +139,7 @@ class MusikaConfig(PretrainedConfig):
         density_dense: float = 5.0,
         truncation: float = 0.8,
         discriminator_channels: int = 128,
+        audio_length_in_s: float = 10.0,
         **kwargs,
     ):
         if isinstance(autoencoder, MusikaAutoencoderConfig):
@@ -158,8 +160,7 @@ class MusikaConfig(PretrainedConfig):
         for name, value in (("tempo_min", tempo_min), ("tempo_max", tempo_max), ("tempo_reference", tempo_reference),
                             ("density_reference", density_reference), ("density_sparse", density_sparse),
                             ("density_dense", density_dense), ("truncation", truncation)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-                raise ValueError(f"{name} must be a positive finite number; got {value!r}")
+            check_positive_number(value, name)
         if not tempo_min < tempo_max:
             raise ValueError(f"need tempo_min < tempo_max; got {tempo_min}, {tempo_max}")
         self.tempo_min, self.tempo_max = float(tempo_min), float(tempo_max)
@@ -167,6 +168,7 @@ class MusikaConfig(PretrainedConfig):
         self.density_sparse, self.density_dense = float(density_sparse), float(density_dense)
         self.truncation = float(truncation)
         self.discriminator_channels = check_positive_int(discriminator_channels, "discriminator_channels")
+        self.audio_length_in_s = check_positive_seconds(audio_length_in_s)
         super().__init__(**kwargs)
 
     @property

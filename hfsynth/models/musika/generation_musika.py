@@ -14,12 +14,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
-from ...audio.validation import check_finite_number, check_positive_seconds
-from .modeling_musika import MusikaGenerator
+from ...pipelines.contract import finalize_audio
+from ...validation import check_finite_number, check_positive_int
 from .prompting_musika import check_density, check_tempo
+
+if TYPE_CHECKING:  # the model calls these functions; they only read its attributes
+    from .modeling_musika import MusikaGenerator
 
 
 class AnchorSampler:
@@ -98,14 +102,10 @@ def section_frames(model: MusikaGenerator, num_samples: int) -> int:
     return math.ceil(frames / model.upsampling) * model.upsampling
 
 
-def num_samples_for(model: MusikaGenerator, seconds: float) -> int:
-    return max(1, round(check_positive_seconds(seconds) * model.config.sampling_rate))
-
-
 @torch.inference_mode()
 def stream_section(
     model: MusikaGenerator,
-    seconds: float,
+    num_samples: int,
     state: MusikaStreamState,
     tempo: float | None = None,
     density: float | str | None = None,
@@ -113,17 +113,15 @@ def stream_section(
     chunks_per_yield: int = 4,
 ) -> Iterator[torch.Tensor]:
     """Yields (channels, samples) pieces of ``chunks_per_yield`` chunks of ``chunk_latents`` latent
-    frames (the last one shorter) until ``seconds`` of audio; ``state`` is advanced, so a later call
-    continues the piece.
+    frames (the last one shorter) until ``num_samples`` samples; ``state`` is advanced, so a later
+    call continues the piece.
 
     ``styles(k)`` gives the style of chunk k (default: the state's). Memory holds the anchors and
     latents of one piece and its context, whatever the length. Every piece is decoded with the
     decoder's context on both sides, so larger pieces waste less work on context (4 chunks: 1.2x
     the one-shot decoder work instead of 1.7x for single chunks) at a fixed cost in memory.
     """
-    if isinstance(chunks_per_yield, bool) or not isinstance(chunks_per_yield, int) or chunks_per_yield < 1:
-        raise ValueError(f"chunks_per_yield must be a positive integer; got {chunks_per_yield!r}")
-    num_samples = num_samples_for(model, seconds)
+    check_positive_int(chunks_per_yield, "chunks_per_yield")
     tempo, density = check_tempo(tempo, model.config), check_density(density, model.config)
     autoencoder, chunk = model.autoencoder, model.config.chunk_latents
     step, context = autoencoder.config.samples_per_latent, autoencoder.decoder_context
@@ -138,7 +136,7 @@ def stream_section(
         end = min(total, start + piece)
         while generated < min(total, end + context):                            # latents ahead of the chunk
             upto = min(total, generated + chunk)
-            latents = generate_latents(model, state, styles(generated // chunk), conditioning, base + generated,
+            latents = section_latents(model, state, styles(generated // chunk), conditioning, base + generated,
                                        base + upto)
             tape, generated = torch.cat([tape, latents], dim=-1), upto
         first = max(tape_start, start - context)
@@ -153,7 +151,7 @@ def stream_section(
     state.generated_samples += num_samples
 
 
-def generate_latents(model: MusikaGenerator, state: MusikaStreamState, style: torch.Tensor,
+def section_latents(model: MusikaGenerator, state: MusikaStreamState, style: torch.Tensor,
                      conditioning: torch.Tensor, start: int, end: int) -> torch.Tensor:
     """Latent frames ``start:end`` of the piece, drawing the anchors they need from the state's source."""
     per_chunk = model.config.coordinate_frames_per_chunk
@@ -164,19 +162,17 @@ def generate_latents(model: MusikaGenerator, state: MusikaStreamState, style: to
 
 
 @torch.inference_mode()
-def generate_audio(
+def one_pass_section(
     model: MusikaGenerator,
-    seconds: float,
+    num_samples: int,
     generator: torch.Generator | None = None,
     tempo: float | None = None,
     density: float | str | None = None,
     truncation: float | None = None,
     style: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """One section in one pass: (channels, samples) float32, peak <= 1. Same audio as streaming it."""
-    from ...pipelines.contract import finalize_audio
-
-    num_samples = num_samples_for(model, seconds)
+    """One section in one pass: (channels, samples) float32, peak <= 1. Same audio as streaming it
+    (the reference the streaming is tested against), in memory that grows with the length."""
     tempo, density = check_tempo(tempo, model.config), check_density(density, model.config)
     state = new_state(model, generator, truncation, style)
     base, total = state.next_frame, section_frames(model, num_samples)

@@ -34,13 +34,21 @@ from torch import nn
 from transformers.utils import ModelOutput
 
 from ...audio.validation import check_audio_tensor
+from ...pipelines.contract import finalize_audio
+from ...modules.activations import LeakyReLU, leaky_relu
+from ..generation_utils import AudioGenerationMixin, AudioGenerationOutput, ProgressBar, progress, random_source
 from ..modeling_utils import HFSynthPreTrainedModel
+from ..prompting import decode_byte_prompts
 from .configuration_musika import MusikaAutoencoderConfig, MusikaConfig
+from .generation_musika import MusikaStreamState, new_state, stream_section
+from .prompting_musika import conditioning_from_prompt
 from .spectral_musika import MusikaSpectrogram
 
-LEAKY_SLOPE = 0.2
 #: Size of the conditioning vector: (tempo code, tempo given, density code, density given).
 CONDITIONING_SIZE = 4
+#: Chunks ``generate`` decodes at a time: few enough for flat memory, enough that the decoder's
+#: context on both sides of each piece costs little (bench/musika_speed.py).
+GENERATE_CHUNKS = 16
 
 
 @dataclass
@@ -62,10 +70,15 @@ class MusikaGeneratorOutput(ModelOutput):
 
 
 @dataclass
-class MusikaAudioOutput(ModelOutput):
-    """audio: (batch, samples) or (batch, channels, samples) float32, peak <= 1 (what text-to-audio reads)."""
+class MusikaGenerationOutput(AudioGenerationOutput):
+    """
+    audio: (batch, channels, samples) float32, each piece's peak <= 1.
+    styles: (batch, style_channels) the style of each piece: pass one back as ``style`` to hear it again.
+    states: where each piece ended, to continue it (``MusikaPipeline.continue_piece``).
+    """
 
-    audio: torch.Tensor | None = None
+    styles: torch.Tensor | None = None
+    states: list[MusikaStreamState] | None = None
 
 
 @dataclass
@@ -79,10 +92,6 @@ class MusikaDiscriminatorOutput(ModelOutput):
 
 
 # ---------------------------------------------------------------------------------- blocks
-def leaky_relu(x: torch.Tensor) -> torch.Tensor:
-    return F.leaky_relu(x, LEAKY_SLOPE)
-
-
 def dilations(count: int) -> list[int]:
     """1, 3, 9, ...: each block sees three times further than the one before (MelGAN-style)."""
     return [3**index for index in range(count)]
@@ -198,8 +207,8 @@ class LatentGeneratorNetwork(nn.Module):
         super().__init__()
         hidden = config.hidden_channels
         self.mapping = nn.Sequential(
-            nn.Linear(config.style_channels + CONDITIONING_SIZE, hidden), nn.LeakyReLU(LEAKY_SLOPE),
-            nn.Linear(hidden, hidden), nn.LeakyReLU(LEAKY_SLOPE),
+            nn.Linear(config.style_channels + CONDITIONING_SIZE, hidden), LeakyReLU(),
+            nn.Linear(hidden, hidden), LeakyReLU(),
         )
         self.input = nn.Conv1d(config.coordinate_channels, hidden, 3, padding=1)
         self.stages = nn.ModuleList(GeneratorStage(hidden, hidden, f) for f in config.upsample_factors)
@@ -264,7 +273,7 @@ class MusikaAutoencoder(HFSynthPreTrainedModel):
         audio = self.check_audio(audio)
         step = self.config.samples_per_latent
         audio = F.pad(audio, (0, -audio.shape[-1] % step))
-        return self.encoder(self.spectrogram.analyse(audio))
+        return self.encoder(self.spectrogram.analyse(audio.float()).to(self.dtype))  # DSP in float32
 
     def decode(self, latents: torch.Tensor, num_samples: int | None = None) -> torch.Tensor:
         """(B, latent_channels, L) -> (B, C, num_samples or L * samples_per_latent) audio."""
@@ -279,7 +288,7 @@ class MusikaAutoencoder(HFSynthPreTrainedModel):
         Exact (equal to decoding the whole sequence) when the window holds :attr:`decoder_context`
         frames on each side of ``start:end``, or reaches the sequence's own ends.
         """
-        spec = self.spectrogram.complex_frames(self.decoder(latents).float())    # (B, C, bins, frames)
+        spec = self.spectrogram.complex_frames(self.decoder(latents.to(self.dtype)).float())  # (B, C, bins, frames)
         return self.spectrogram.frames_to_audio(spec, first_latent * self.config.frames_per_latent, start, end)
 
     def check_latents(self, latents: torch.Tensor) -> torch.Tensor:
@@ -299,8 +308,6 @@ class MusikaAutoencoder(HFSynthPreTrainedModel):
 
     def audio_to_audio(self, input_values: torch.Tensor, **_) -> MusikaAutoencoderOutput:
         """What the ``audio-to-audio`` pipeline calls: the reconstruction, peak <= 1."""
-        from ...pipelines.contract import finalize_audio
-
         out = self.forward(input_values)
         return MusikaAutoencoderOutput(audio=finalize_audio(out.audio), latents=out.latents)
 
@@ -323,7 +330,7 @@ class MusikaPreTrainedModel(HFSynthPreTrainedModel):
         return torch.stack(columns, dim=1).to(self.dtype)
 
 
-class MusikaGenerator(MusikaPreTrainedModel):
+class MusikaGenerator(AudioGenerationMixin, MusikaPreTrainedModel):
     """Coordinate anchors, a style and conditioning -> latents; with its autoencoder, -> audio (text-to-audio)."""
 
     main_input_name = "input_ids"
@@ -370,32 +377,10 @@ class MusikaGenerator(MusikaPreTrainedModel):
         return (path * inside).transpose(1, 2)
 
     def forward(
-        self,
-        anchors: torch.Tensor | None = None,
-        style: torch.Tensor | None = None,
-        conditioning: torch.Tensor | None = None,
-        start: int | None = None,
-        end: int | None = None,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        **generation_kwargs,
-    ) -> MusikaGeneratorOutput | MusikaAudioOutput:
-        """Two entry points:
-
-        * ``anchors`` (B, K, coordinate_channels), ``style`` (B, style_channels), ``conditioning`` (B, 4):
-          latent frames ``start:end`` (multiples of the upsampling) -> :class:`MusikaGeneratorOutput`.
-        * ``input_ids`` (a prompt such as "120 bpm, dense") and ``generation_kwargs``
-          (``audio_length_in_s``, ``seed``, ``generator``, ``truncation``) -> :class:`MusikaAudioOutput`
-          (what transformers' ``text-to-audio`` pipeline calls).
-        """
-        if (anchors is None) == (input_ids is None):
-            raise ValueError("pass either anchors, style and conditioning (latents) or input_ids (text-to-audio)")
-        if input_ids is not None:
-            return self.text_to_audio(input_ids, attention_mask, **generation_kwargs)
-        if generation_kwargs:
-            raise ValueError(f"{sorted(generation_kwargs)} only apply to text-to-audio (input_ids)")
-        if style is None or conditioning is None or start is None or end is None:
-            raise ValueError("latent generation needs anchors, style, conditioning, start and end")
+        self, anchors: torch.Tensor, style: torch.Tensor, conditioning: torch.Tensor, start: int, end: int
+    ) -> MusikaGeneratorOutput:
+        """``anchors`` (B, K, coordinate_channels), ``style`` (B, style_channels), ``conditioning`` (B, 4)
+        -> latent frames ``start:end`` (multiples of the upsampling), see :meth:`latent_window`."""
         return MusikaGeneratorOutput(latents=self.latent_window(anchors, style, conditioning, start, end))
 
     def latent_window(self, anchors: torch.Tensor, style: torch.Tensor, conditioning: torch.Tensor,
@@ -417,31 +402,63 @@ class MusikaGenerator(MusikaPreTrainedModel):
         offset = (start // up - first) * up
         return latents[..., offset : offset + end - start]
 
-    # ---------------------------------------------------------------------------- text-to-audio
+    # ------------------------------------------------------------------------------- generation
     @torch.inference_mode()
-    def text_to_audio(
+    def generate(
         self,
-        input_ids: torch.Tensor,
+        input_ids: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
+        tempo: float | None = None,
+        density: float | str | None = None,
         audio_length_in_s: float | None = None,
         generator: torch.Generator | None = None,
         seed: int | None = None,
         truncation: float | None = None,
-    ) -> MusikaAudioOutput:
-        """Prompts (ByT5 ids) that may set tempo ("120 bpm") and density ("sparse", "dense") -> audio of
-        exactly ``audio_length_in_s`` seconds each (default 10), (batch, samples) or (batch, 2, samples)."""
-        from ..prompting import decode_byte_prompts, random_source
-        from .generation_musika import generate_audio
-        from .prompting_musika import conditioning_from_prompt
+        style: torch.Tensor | None = None,
+        progress_bar: ProgressBar = None,
+        return_dict_in_generate: bool = False,
+        **kwargs,
+    ) -> torch.Tensor | MusikaGenerationOutput:
+        """Music of exactly ``audio_length_in_s`` seconds (default ``config.audio_length_in_s``) ->
+        (batch, channels, samples), or :class:`MusikaGenerationOutput`.
 
-        seconds = 10.0 if audio_length_in_s is None else audio_length_in_s
+        Args:
+            input_ids / attention_mask: ByT5 ids of prompts, one piece each; a prompt may set the tempo
+                ("120 bpm") and the density ("sparse", "dense"). Without them: one piece.
+            tempo / density: the same settings as arguments (for every piece), instead of prompts.
+            generator / seed: randomness of style and anchors (torch's global RNG if neither).
+            truncation: standard deviation of style and anchors (default ``config.truncation``).
+            style: (style_channels,) a style instead of a drawn one (e.g. ``out.styles[0]``).
+            progress_bar: see :data:`~hfsynth.models.generation_utils.ProgressBar`.
+
+        Each piece is streamed chunk by chunk (:func:`stream_section`), so memory stays flat for any length.
+        """
+        self.check_generate_kwargs(
+            kwargs, "input_ids or tempo/density, audio_length_in_s, generator, seed, truncation, style, progress_bar"
+        )
         rng = random_source(generator, seed)
-        pieces = []
-        for prompt in decode_byte_prompts(input_ids, attention_mask):
-            tempo, density = conditioning_from_prompt(prompt, self.config)
-            pieces.append(generate_audio(self, seconds, rng, tempo=tempo, density=density, truncation=truncation))
-        audio = torch.stack(pieces)                                            # (B, C, samples)
-        return MusikaAudioOutput(audio=audio[:, 0] if audio.shape[1] == 1 else audio)
+        num_samples = self.num_samples_for(audio_length_in_s)
+        pieces, states = [], []
+        for tempo_i, density_i in self.requested_conditioning(input_ids, attention_mask, tempo, density):
+            state = new_state(self, rng, truncation, style)
+            chunks = stream_section(self, num_samples, state, tempo_i, density_i, chunks_per_yield=GENERATE_CHUNKS)
+            total = math.ceil(num_samples / (GENERATE_CHUNKS * self.config.samples_per_chunk))
+            pieces.append(torch.cat(list(progress(chunks, total, progress_bar)), dim=-1))
+            states.append(state)
+        styles = torch.cat([state.style for state in states]).cpu()
+        return self.generation_output(
+            torch.stack(pieces), return_dict_in_generate, MusikaGenerationOutput, styles=styles, states=states
+        )
+
+    def requested_conditioning(
+        self, input_ids: torch.Tensor | None, attention_mask: torch.Tensor | None, tempo: object, density: object
+    ) -> list[tuple[float | None, float | str | None]]:
+        """(tempo, density) of every piece: read from the prompts, or the arguments for one piece."""
+        if input_ids is None:
+            return [(tempo, density)]
+        if tempo is not None or density is not None:
+            raise ValueError("pass tempo/density or prompts (input_ids) that name them, not both")
+        return [conditioning_from_prompt(prompt, self.config) for prompt in decode_byte_prompts(input_ids, attention_mask)]
 
 
 class MusikaLatentDiscriminator(MusikaPreTrainedModel):

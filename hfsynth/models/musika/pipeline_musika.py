@@ -1,10 +1,11 @@
 """``MusikaPipeline``: music of any length from a Musika generator and its autoencoder.
 
     pipe = MusikaPipeline.from_pretrained("pipelines/musika-small")
-    out = pipe(seconds=30, seed=0, tempo=120, density="dense")     # out.audio: (samples,) float32
-    for chunk in pipe.stream(seconds=3600, seed=1):                  # ~1 s chunks, constant memory
+    out = pipe("120 bpm, dense", audio_length_in_s=30, generator=torch.Generator().manual_seed(0))
+    out.audios                                                    # (1, samples) float32
+    for chunk in pipe.stream(audio_length_in_s=3600, generator=g):    # ~1 s chunks, constant memory
         sink.write(chunk)
-    more = pipe.continue_piece(out.state, seconds=20, seed=2, transition_s=4)   # new style, morphed in
+    more = pipe.continue_piece(out.state[0], audio_length_in_s=20, style=new_style, transition_s=4)
 
 Two components, as in a diffusers pipeline: the latent generator and the autoencoder. A folder holds
 both (the generator's weights include the autoencoder's), so it loads in one call and
@@ -15,38 +16,18 @@ assembles one from separately trained parts.
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 
-from ...audio.validation import check_finite_number
 from ...pipelines.contract import finalize_audio
-from ..prompting import byte_tokenizer, random_source
-from .configuration_musika import MusikaConfig
+from ...pipelines.pipeline_utils import AudioPipelineOutput, HFSynthPipeline
+from ...validation import check_int, check_non_negative_number
+from ..prompting import byte_tokenizer
 from .generation_musika import MusikaStreamState, check_style, new_state, stream_section
 from .modeling_musika import MusikaAutoencoder, MusikaGenerator
-
-
-@dataclass
-class MusikaPipelineOutput:
-    """
-    audio: (samples,) or (2, samples) float32, peak <= 1.
-    sampling_rate: Hz.
-    state: pass to :meth:`MusikaPipeline.continue_piece` to go on from the end of this audio.
-    """
-
-    audio: np.ndarray
-    sampling_rate: int
-    state: MusikaStreamState
-
-
-def save_musika_folder(model: MusikaGenerator, path: str | os.PathLike) -> None:
-    """The generator (autoencoder included) and the byte tokenizer: a text-to-audio folder."""
-    model.save_pretrained(path)
-    byte_tokenizer().save_pretrained(path)
+from .prompting_musika import conditioning_from_prompt
 
 
 def lerp_styles(start: torch.Tensor, end: torch.Tensor, chunks: int) -> callable:
@@ -62,63 +43,72 @@ def lerp_styles(start: torch.Tensor, end: torch.Tensor, chunks: int) -> callable
     return style
 
 
-class MusikaPipeline:
+class MusikaPipeline(HFSynthPipeline):
     """Any length of music from a :class:`MusikaGenerator`, at once or as a stream."""
 
-    def __init__(self, generator: MusikaGenerator, autoencoder: MusikaAutoencoder | None = None):
+    model_class = MusikaGenerator
+    default_components = {"tokenizer": byte_tokenizer}
+
+    def __init__(self, model: MusikaGenerator, autoencoder: MusikaAutoencoder | None = None, tokenizer=None):
         if autoencoder is not None:
-            if autoencoder.config.architecture() != generator.config.autoencoder:
+            if autoencoder.config.architecture() != model.config.autoencoder:
                 raise ValueError("the autoencoder's architecture differs from the one the generator was trained for")
-            generator.autoencoder.load_state_dict(autoencoder.state_dict())
-        self.model = generator.eval()
-
-    @classmethod
-    def from_pretrained(cls, path: str | os.PathLike, **kwargs) -> MusikaPipeline:
-        return cls(MusikaGenerator.from_pretrained(path, **kwargs))
-
-    def save_pretrained(self, path: str | os.PathLike) -> None:
-        save_musika_folder(self.model, path)
-
-    @property
-    def config(self) -> MusikaConfig:
-        return self.model.config
+            model.autoencoder.load_state_dict(autoencoder.state_dict())
+        super().__init__(model, tokenizer=tokenizer)
 
     @property
     def autoencoder(self) -> MusikaAutoencoder:
         return self.model.autoencoder
 
-    @property
-    def sampling_rate(self) -> int:
-        return self.config.sampling_rate
-
     def __call__(
         self,
-        seconds: float,
-        seed: int | None = None,
+        prompt: str | Sequence[str] = "",
+        audio_length_in_s: float | None = None,
+        num_waveforms_per_prompt: int = 1,
         generator: torch.Generator | None = None,
         tempo: float | None = None,
         density: float | str | None = None,
         truncation: float | None = None,
         style: torch.Tensor | None = None,
         stereo: bool | None = None,
-    ) -> MusikaPipelineOutput:
-        """``seconds`` of music (exactly ``round(seconds * sampling_rate)`` samples).
+    ) -> AudioPipelineOutput:
+        """Pieces of exactly ``audio_length_in_s`` seconds (default ``config.audio_length_in_s``).
 
         Args:
-            seed / generator: randomness (style and anchors); torch's global RNG if neither.
-            tempo: quarter notes per minute, inside the model's range; None leaves it free.
-            density: "sparse", "dense" or onsets per second; None leaves it free.
+            prompt: a prompt or a list; a prompt may set the tempo ("120 bpm") and the density
+                ("sparse", "dense"); "" leaves both free.
+            num_waveforms_per_prompt: pieces per prompt, each with its own style.
+            generator: randomness (style and anchors); torch's global RNG if None.
+            tempo / density: override what the prompts say (bpm; "sparse", "dense" or onsets per second).
             truncation: standard deviation of style and anchors (default ``config.truncation``).
-            style: (style_channels,) a style to use instead of a drawn one (e.g. ``out.state.style``).
+            style: (style_channels,) a style to use instead of drawn ones (e.g. ``out.latents[0]``).
             stereo: None gives the model's channels; False downmixes a stereo model; True needs one.
+
+        Returns ``audios`` (pieces, [2,] samples), their styles as ``latents`` and, per piece, the
+        ``state`` to continue it with :meth:`continue_piece`.
         """
-        state = new_state(self.model, random_source(generator, seed), truncation, style)
-        return self.finish(self.stream(seconds, state=state, tempo=tempo, density=density, stereo=stereo), state)
+        # 1. check inputs: each prompt's tempo and density
+        conditions = self.check_conditions(prompt, num_waveforms_per_prompt, tempo, density)
+        channels = self.output_channels(stereo)
+        # 2./3. generate each piece (streamed inside generate: flat memory, a progress bar)
+        outputs = [
+            self.model.generate(
+                tempo=tempo_i, density=density_i, audio_length_in_s=audio_length_in_s, generator=generator,
+                truncation=truncation, style=style, progress_bar=self.progress_bar, return_dict_in_generate=True,
+            )
+            for tempo_i, density_i in conditions
+        ]
+        # 4. postprocess
+        audios = torch.cat([out.audio for out in outputs])                     # (pieces, channels, samples)
+        audios = audios.mean(dim=1, keepdim=True) if channels < audios.shape[1] else audios   # a downmix stays <= 1
+        return self.output(audios[:, 0] if channels == 1 else audios,
+                           latents=torch.cat([out.styles for out in outputs]),
+                           state=[state for out in outputs for state in out.states])
 
     def stream(
         self,
-        seconds: float,
-        seed: int | None = None,
+        audio_length_in_s: float,
+        prompt: str = "",
         generator: torch.Generator | None = None,
         tempo: float | None = None,
         density: float | str | None = None,
@@ -128,49 +118,65 @@ class MusikaPipeline:
         chunks_per_yield: int = 4,
     ) -> Iterator[np.ndarray]:
         """Yields float32 pieces of ``chunks_per_yield`` x ``config.chunk_latents`` latent frames
-        ((samples,) or (2, samples)), ``seconds`` in all, in memory that does not grow with the length.
-        Pieces are clipped to [-1, 1] (a stream cannot be scaled by a peak it has not seen yet). Pass
-        ``state`` to continue a piece. One chunk per piece gives the lowest latency; more are faster."""
+        ((samples,) or (2, samples)), ``audio_length_in_s`` in all, in memory that does not grow with
+        the length. Pieces are clipped to [-1, 1] (a stream cannot be scaled by a peak it has not seen
+        yet). Pass ``state`` to continue a piece. One chunk per piece gives the lowest latency; more are faster."""
         channels = self.output_channels(stereo)
+        ((tempo, density),) = self.check_conditions(prompt, 1, tempo, density)
         if state is None:
-            state = new_state(self.model, random_source(generator, seed), truncation)
-        elif seed is not None or generator is not None or truncation is not None:
-            raise ValueError("a state already holds its random source and truncation; drop seed/generator/truncation")
-        chunks = stream_section(self.model, seconds, state, tempo, density, chunks_per_yield=chunks_per_yield)
+            state = new_state(self.model, generator, truncation)
+        elif generator is not None or truncation is not None:
+            raise ValueError("a state already holds its random source and truncation; drop generator/truncation")
+        chunks = stream_section(self.model, self.model.num_samples_for(audio_length_in_s), state, tempo, density,
+                                chunks_per_yield=chunks_per_yield)
         return self._chunks(chunks, channels)
 
     def continue_piece(
         self,
         state: MusikaStreamState,
-        seconds: float,
-        seed: int | None = None,
+        audio_length_in_s: float,
+        generator: torch.Generator | None = None,
         style: torch.Tensor | None = None,
         transition_s: float = 0.0,
         tempo: float | None = None,
         density: float | str | None = None,
         stereo: bool | None = None,
-    ) -> MusikaPipelineOutput:
+    ) -> AudioPipelineOutput:
         """The next section of a piece: the coordinate path and the latents go on from ``state``.
 
-        With ``seed`` (a new style drawn from it) or ``style``, the style moves from the old one to the
-        new one over ``transition_s`` seconds (0: at once); without either the style stays. Tempo and
-        density are the new section's (None: free).
+        With ``generator`` (a new style drawn from it) or ``style``, the style moves from the old one
+        to the new one over ``transition_s`` seconds (0: at once); without either the style stays.
+        Tempo and density are the new section's (None: free).
         """
-        if check_finite_number(transition_s, "transition_s") < 0:
-            raise ValueError(f"transition_s must be >= 0 seconds; got {transition_s}")
-        if seed is not None and style is not None:
-            raise ValueError("pass a seed (a new style is drawn) or a style, not both")
+        transition_s = check_non_negative_number(transition_s, "transition_s")
+        if generator is not None and style is not None:
+            raise ValueError("pass a generator (a new style is drawn) or a style, not both")
         target = state.style
-        if seed is not None:
-            target = torch.randn(1, self.config.style_channels, generator=random_source(None, seed)) * state.sampler.truncation
+        if generator is not None:
+            target = torch.randn(1, self.config.style_channels, generator=generator) * state.sampler.truncation
         elif style is not None:
             target = check_style(style, self.model)
         chunk_s = self.config.samples_per_chunk / self.sampling_rate
         styles = lerp_styles(state.style, target, math.ceil(transition_s / chunk_s))
-        chunks = stream_section(self.model, seconds, state, tempo, density, styles)
-        return self.finish(self._chunks(chunks, self.output_channels(stereo)), state)
+        chunks = stream_section(self.model, self.model.num_samples_for(audio_length_in_s), state, tempo, density, styles)
+        audio = np.concatenate(list(self._chunks(chunks, self.output_channels(stereo))), axis=-1)
+        return self.output(finalize_audio(torch.from_numpy(audio)[None]), latents=target.cpu(), state=[state])
 
     # ----------------------------------------------------------------------------------- steps
+    def check_conditions(
+        self, prompt: str | Sequence[str], count: int, tempo: float | None, density: float | str | None
+    ) -> list[tuple[float | None, float | str | None]]:
+        """(tempo, density) of every piece: each prompt's, overridden by the arguments, ``count`` times."""
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        if not prompts:
+            raise ValueError("the prompt list is empty; pass at least one prompt ('' leaves tempo and density free)")
+        check_int(count, "num_waveforms_per_prompt", minimum=1)
+        conditions = []
+        for text in prompts:
+            said_tempo, said_density = conditioning_from_prompt(text, self.config)
+            conditions += [(said_tempo if tempo is None else tempo, said_density if density is None else density)] * count
+        return conditions
+
     def output_channels(self, stereo: bool | None) -> int:
         channels = self.autoencoder.config.audio_channels
         if stereo is None:
@@ -185,8 +191,3 @@ class MusikaPipeline:
             chunk = chunk.mean(dim=0, keepdim=True) if channels < chunk.shape[0] else chunk
             chunk = chunk.clamp(-1.0, 1.0).float().cpu().numpy()
             yield chunk[0] if channels == 1 else chunk
-
-    def finish(self, chunks: Iterator[np.ndarray], state: MusikaStreamState) -> MusikaPipelineOutput:
-        audio = np.concatenate(list(chunks), axis=-1)
-        audio = finalize_audio(torch.from_numpy(audio)[None])[0].numpy()
-        return MusikaPipelineOutput(audio=audio, sampling_rate=self.sampling_rate, state=state)

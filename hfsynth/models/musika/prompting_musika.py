@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 
+from ...validation import check_number, check_positive_number
 from .configuration_musika import MusikaConfig
 
 #: Density words and the config field holding the onset rate (onsets per second) each stands for.
@@ -22,8 +23,7 @@ def check_tempo(tempo: float | None, config: MusikaConfig) -> float | None:
     """A tempo (quarter notes per minute) inside the config's range, or None."""
     if tempo is None:
         return None
-    if isinstance(tempo, bool) or not isinstance(tempo, (int, float)) or not math.isfinite(tempo):
-        raise ValueError(f"tempo must be a number of beats per minute; got {tempo!r}")
+    tempo = check_number(tempo, "tempo", hint=" of beats per minute")
     if not config.tempo_min <= tempo <= config.tempo_max:
         raise ValueError(f"tempo {tempo:g} bpm is outside this model's range {config.tempo_min:g}-{config.tempo_max:g} bpm")
     return float(tempo)
@@ -38,9 +38,7 @@ def check_density(density: float | str | None, config: MusikaConfig) -> float | 
         if word not in DENSITY_WORDS:
             raise ValueError(f"unknown density {density!r}; use one of {sorted(DENSITY_WORDS)} or onsets per second")
         return float(getattr(config, DENSITY_WORDS[word]))
-    if isinstance(density, bool) or not isinstance(density, (int, float)) or not 0 < density < math.inf:
-        raise ValueError(f"density must be 'sparse', 'dense' or a positive number of onsets per second; got {density!r}")
-    return float(density)
+    return check_positive_number(density, "density", hint=" of onsets per second, or 'sparse' or 'dense'")
 
 
 def conditioning_from_prompt(prompt: str, config: MusikaConfig) -> tuple[float | None, float | None]:

@@ -37,7 +37,7 @@ from ...modules.stft_discriminator import MultiScaleSTFTDiscriminator
 from ...training import LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
 from .configuration_musika import MusikaAutoencoderConfig, MusikaConfig
 from .modeling_musika import MusikaAutoencoder, MusikaGenerator, MusikaLatentDiscriminator
-from .pipeline_musika import save_musika_folder
+from .pipeline_musika import MusikaPipeline
 
 
 def load_clips(dataset: str, data: dict[str, Any], sampling_rate: int, cache_dir: str | None,
@@ -327,4 +327,4 @@ class MusikaLatentGANRecipe(TrainingRecipe):
         generator = modules["generator"]
         generator.config.density_sparse = self.config.density_sparse
         generator.config.density_dense = self.config.density_dense
-        save_musika_folder(generator, output_dir)
+        MusikaPipeline(generator).save_pretrained(output_dir)

@@ -100,7 +100,7 @@ class NoteClassifier(NoteClassifierPreTrainedModel):
             raise ValueError(f"audio too short: {input_values.shape[-1]} samples; need at least {self.config.n_fft // 2}")
         mel = self.frontend(self.analysis_window(input_values.float()))  # (B, n_mels, T)
         mel = (mel - mel.mean(dim=(1, 2), keepdim=True)) / 4.0        # loudness-invariant, ~unit scale
-        features = self.blocks(mel.unsqueeze(1))                      # (B, C, F', T')
+        features = self.blocks(mel.unsqueeze(1).to(self.dtype))       # (B, C, F', T'); DSP stays float32
         pooled = torch.cat([features.mean(dim=-1), features.amax(dim=-1)], dim=1)  # (B, 2C, F')
         return F.relu(self.project(pooled.flatten(1)))                # (B, embedding_size)
 

@@ -1,7 +1,7 @@
 from ..registration import register_model
 from .configuration_separation import DEFAULT_STEM_NAMES, SeparationConfig
 from .modeling_separation import SeparationAudioOutput, SeparationModel, SeparationOutput
-from .pipeline_separation import SeparationPipeline, SeparationPipelineOutput
+from .pipeline_separation import SeparationPipeline
 
 # AutoModel: the class the audio-to-audio pipeline loads.
 register_model(SeparationConfig, SeparationModel)
@@ -13,5 +13,4 @@ __all__ = [
     "SeparationModel",
     "SeparationOutput",
     "SeparationPipeline",
-    "SeparationPipelineOutput",
 ]

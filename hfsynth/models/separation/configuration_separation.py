@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-from ...audio.validation import check_positive_int, check_positive_seconds, check_sampling_rate, check_stft_sizes
+from ...audio.validation import check_stft_sizes
+from ...validation import check_positive_int, check_positive_seconds, check_sampling_rate
 
 #: MUSDB18's stems minus drums: the Bach-chorale training data has no percussion part.
 DEFAULT_STEM_NAMES = ("vocals", "bass", "other")

@@ -130,8 +130,8 @@ class SeparationModel(SeparationPreTrainedModel):
                 f"audio has {samples} samples; separation needs at least n_fft={self.config.min_input_samples}"
             )
         n_fft, hop = self.config.n_fft, self.config.hop_length
-        spec = stft(input_values.reshape(batch * channels, samples), n_fft, hop)   # (N, bins, frames) complex
-        masks = self.masker(torch.log(spec.abs() + 1e-4))                           # (N, stems, bins, frames)
+        spec = stft(input_values.reshape(batch * channels, samples).float(), n_fft, hop)  # (N, bins, frames), float32
+        masks = self.masker(torch.log(spec.abs() + 1e-4).to(self.dtype)).float()    # (N, stems, bins, frames)
         stems = istft(masks * spec.unsqueeze(1), n_fft, hop, length=samples)        # (N, stems, samples)
         stems = stems.reshape(batch, channels, -1, samples).transpose(1, 2)         # (B, stems, C, samples)
         masks = masks.reshape(batch, channels, *masks.shape[1:]).transpose(1, 2)    # (B, stems, C, bins, frames)

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ...validation import check_int
 from ...audio.spectral import stft
 from ...evaluation.separation import sdr_kernel
 from ...training import LossOutput, TrainingRecipe
@@ -71,8 +72,7 @@ class SeparationRecipe(TrainingRecipe):
         self.config = SeparationConfig(**dict(model or {}))
         self.grouping = StemGrouping(self.config.stem_names, family_stems, default_stem)
         n_fft = self.config.n_fft
-        if isinstance(segment_samples, bool) or not isinstance(segment_samples, int) or segment_samples < n_fft:
-            raise ValueError(f"segment_samples must be an integer >= n_fft={n_fft}; got {segment_samples!r}")
+        check_int(segment_samples, "segment_samples", minimum=n_fft, hint=" (n_fft)")
         if not 0.0 <= remix_probability <= 1.0:
             raise ValueError(f"remix_probability must lie in [0, 1]; got {remix_probability}")
         if not 0.0 < gain_min <= gain_max:

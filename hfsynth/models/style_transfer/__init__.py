@@ -3,7 +3,7 @@ from .configuration_style_transfer import CycleGANConfig, MelGANVCConfig, StyleT
 from .modeling_cyclegan import CycleGANDiscriminators, CycleGANModel
 from .modeling_melganvc import MelGANVCDiscriminator, MelGANVCModel, MelGANVCSiamese
 from .modeling_style_transfer import StyleTransferOutput, StyleTransferPreTrainedModel
-from .pipeline_style_transfer import StyleTransferPipeline, StyleTransferPipelineOutput
+from .pipeline_style_transfer import StyleTransferPipeline
 from .spectral_style_transfer import StyleSpectrogram, transfer_in_chunks
 
 # The generators are what users load (AutoModel, served by the audio-to-audio pipeline); the
@@ -23,7 +23,6 @@ __all__ = [
     "StyleTransferConfig",
     "StyleTransferOutput",
     "StyleTransferPipeline",
-    "StyleTransferPipelineOutput",
     "StyleTransferPreTrainedModel",
     "transfer_in_chunks",
 ]

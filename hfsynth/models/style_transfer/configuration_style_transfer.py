@@ -11,7 +11,8 @@ import math
 
 from transformers import PretrainedConfig
 
-from ...audio.validation import check_positive_int, check_sampling_rate, check_stft_sizes
+from ...audio.validation import check_stft_sizes
+from ...validation import check_non_negative_number, check_positive_int, check_sampling_rate
 
 REPRESENTATIONS = ("mel", "cqt")
 DIRECTIONS = ("a_to_b", "b_to_a")
@@ -118,12 +119,6 @@ class StyleTransferConfig(PretrainedConfig):
         return self.chunk_frames * self.hop_length
 
 
-def _weight(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-    return float(value)
-
-
 def _channels(channels: list[int] | None, default: list[int]) -> list[int]:
     channels = list(default if channels is None else channels)
     if not channels:
@@ -172,10 +167,10 @@ class MelGANVCConfig(StyleTransferConfig):
         self.siamese_channels = _channels(siamese_channels, [32, 64, 128])
         self.siamese_dim = check_positive_int(siamese_dim, "siamese_dim")
         self.num_splits = check_positive_int(num_splits, "num_splits")
-        self.travel_weight = _weight(travel_weight, "travel_weight")
-        self.margin_weight = _weight(margin_weight, "margin_weight")
-        self.identity_weight = _weight(identity_weight, "identity_weight")
-        self.margin = _weight(margin, "margin")
+        self.travel_weight = check_non_negative_number(travel_weight, "travel_weight")
+        self.margin_weight = check_non_negative_number(margin_weight, "margin_weight")
+        self.identity_weight = check_non_negative_number(identity_weight, "identity_weight")
+        self.margin = check_non_negative_number(margin, "margin")
         super().__init__(**kwargs)
         _check_unet_sizes(self, self.generator_channels)
 
@@ -211,8 +206,8 @@ class CycleGANConfig(StyleTransferConfig):
         kwargs.setdefault("chunk_frames", 32)
         self.generator_channels = _channels(generator_channels, [32, 64, 128])
         self.discriminator_channels = _channels(discriminator_channels, [32, 64, 128])
-        self.cycle_weight = _weight(cycle_weight, "cycle_weight")
-        self.identity_weight = _weight(identity_weight, "identity_weight")
+        self.cycle_weight = check_non_negative_number(cycle_weight, "cycle_weight")
+        self.identity_weight = check_non_negative_number(identity_weight, "identity_weight")
         super().__init__(**kwargs)
         _check_unet_sizes(self, self.generator_channels)
 

@@ -22,6 +22,7 @@ from transformers.utils import ModelOutput
 
 from ...audio.validation import check_audio_tensor
 from ...pipelines.contract import finalize_audio
+from ...modules.activations import LeakyReLU
 from ..modeling_utils import HFSynthPreTrainedModel
 from .configuration_style_transfer import StyleTransferConfig
 from .spectral_style_transfer import StyleSpectrogram, transfer_in_chunks
@@ -35,8 +36,8 @@ class ConvBlock(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__(
-            nn.ReflectionPad2d(1), nn.Conv2d(in_channels, out_channels, 3), nn.LeakyReLU(0.2),
-            nn.ReflectionPad2d(1), nn.Conv2d(out_channels, out_channels, 3), nn.LeakyReLU(0.2),
+            nn.ReflectionPad2d(1), nn.Conv2d(in_channels, out_channels, 3), LeakyReLU(),
+            nn.ReflectionPad2d(1), nn.Conv2d(out_channels, out_channels, 3), LeakyReLU(),
         )
 
 
@@ -84,7 +85,7 @@ class PatchDiscriminator(nn.Module):
             layers.append(wrap(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1)))
             if not spectral and index > 0:
                 layers.append(nn.InstanceNorm2d(c_out, affine=True))
-            layers.append(nn.LeakyReLU(0.2))
+            layers.append(LeakyReLU())
         layers.append(wrap(nn.Conv2d(channels[-1], 1, 3, padding=1)))
         self.layers = nn.Sequential(*layers)
 
@@ -99,7 +100,7 @@ class EmbeddingNetwork(nn.Module):
         super().__init__()
         layers: list[nn.Module] = []
         for c_in, c_out in zip([1, *channels[:-1]], channels):
-            layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            layers += [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), LeakyReLU()]
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d((4, 2)), nn.Flatten())
         self.project = nn.Linear(channels[-1] * 8, dim)
 
@@ -177,14 +178,16 @@ class StyleTransferPreTrainedModel(HFSynthPreTrainedModel):
 
     @torch.inference_mode()
     def audio_to_audio(
-        self, input_values: torch.Tensor, direction: str | None = None, seed: int = 0
+        self, input_values: torch.Tensor, direction: str | None = None, generator: torch.Generator | None = None
     ) -> StyleTransferOutput:
         """(batch, [channels,] samples) audio at ``config.sampling_rate`` -> :class:`StyleTransferOutput` of the
         same length in the target style. ``direction``: "a_to_b", "b_to_a" or "<a>_to_<b>" by domain name
-        (default ``config.direction``); ``seed`` fixes Griffin-Lim's initial phase."""
+        (default ``config.direction``); ``generator`` draws Griffin-Lim's initial phase (default: a
+        fixed one, so the same input always gives the same audio)."""
         direction = self.config.resolve_direction(direction)
         audio = self.check_input(input_values)
-        spectrogram = self.transfer_spectrogram(self.spectrogram.encode(audio), direction)
-        generator = torch.Generator(device=audio.device).manual_seed(seed)
-        waveform = self.spectrogram.decode(spectrogram, audio.shape[-1], generator=generator).to(audio.device)
+        spectrogram = self.transfer_spectrogram(self.spectrogram.encode(audio.float()).to(self.dtype), direction)
+        if generator is None:
+            generator = torch.Generator(device=audio.device).manual_seed(0)
+        waveform = self.spectrogram.decode(spectrogram.float(), audio.shape[-1], generator=generator).to(audio.device)
         return StyleTransferOutput(audio=finalize_audio(waveform), spectrogram=spectrogram)

@@ -6,13 +6,14 @@
     pipe = StyleTransferPipeline.from_pretrained(path, separator="pipelines/separation-...",
                                                  vocoder="path/to/wavenet-vocoder")
     out = pipe(audio, 16000, separate=True, stems=["other"], vocoder="wavenet")
-    out.audio, out.sampling_rate, out.stems, out.notes
+    out.audios[0], out.sampling_rate, out.stems, out.notes
 
 Steps: conform the input (channels, rate) -> optionally separate it into stems with any model whose
 ``audio_to_audio`` answers ``stems`` -> transfer the chosen stems (spectrogram chunks, see the model)
 -> reconstruct with Griffin-Lim, or additionally re-synthesise with a WaveNet vocoder from the
 Griffin-Lim audio's own mel -> remix. The same model folder loads with
-``transformers.pipeline("audio-to-audio", model=path)``.
+``transformers.pipeline("audio-to-audio", model=path)``; a saved pipeline keeps its vocoder and
+separator in sub-folders of that name.
 """
 
 from __future__ import annotations
@@ -20,35 +21,21 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import AutoModel, PreTrainedModel
 
+from ...audio.io import read_audio
 from ...audio.resample import resample, to_channels
-from ...pipelines.audio_to_audio import parse_audio_input
 from ...pipelines.contract import finalize_audio
+from ...pipelines.pipeline_utils import AudioPipelineOutput, HFSynthPipeline, conform_audio
 from .modeling_style_transfer import StyleTransferPreTrainedModel
 
 logger = logging.getLogger(__name__)
 
 VOCODERS = ("griffinlim", "wavenet")
-
-
-@dataclass
-class StyleTransferPipelineOutput:
-    """
-    audio: (samples,) float32, peak <= 1, in the target style.
-    sampling_rate: its rate (the style model's).
-    stems: with ``separate=True``, every stem after transfer (untransferred stems as separated), by name.
-    notes: what was done to the input (down-mixing, resampling, stems left alone).
-    """
-
-    audio: np.ndarray
-    sampling_rate: int
-    stems: dict[str, np.ndarray] | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def _load(model: PreTrainedModel | str | os.PathLike | None) -> PreTrainedModel | None:
@@ -57,8 +44,10 @@ def _load(model: PreTrainedModel | str | os.PathLike | None) -> PreTrainedModel 
     return AutoModel.from_pretrained(str(model)).eval()
 
 
-class StyleTransferPipeline:
+class StyleTransferPipeline(HFSynthPipeline):
     """A :class:`StyleTransferPreTrainedModel` plus an optional separator and WaveNet vocoder."""
+
+    model_class = AutoModel
 
     def __init__(
         self,
@@ -68,13 +57,12 @@ class StyleTransferPipeline:
     ):
         if not isinstance(model, StyleTransferPreTrainedModel):
             raise ValueError(f"model must be a MelGAN-VC or CycleGAN style-transfer model; got {type(model).__name__}")
-        self.model = model.eval()
-        self.vocoder = _load(vocoder)
-        self.separator = _load(separator)
-        if self.separator is not None and not getattr(self.separator.config, "stem_names", None):
-            raise ValueError(f"separator {type(self.separator).__name__} names no stems (config.stem_names)")
-        if self.vocoder is not None and not hasattr(self.vocoder, "vocode"):
-            raise ValueError(f"vocoder {type(self.vocoder).__name__} has no vocode(); pass a WaveNet vocoder")
+        vocoder, separator = _load(vocoder), _load(separator)
+        if separator is not None and not getattr(separator.config, "stem_names", None):
+            raise ValueError(f"separator {type(separator).__name__} names no stems (config.stem_names)")
+        if vocoder is not None and not hasattr(vocoder, "vocode"):
+            raise ValueError(f"vocoder {type(vocoder).__name__} has no vocode(); pass a WaveNet vocoder")
+        super().__init__(model, vocoder=vocoder, separator=separator)
 
     @classmethod
     def from_pretrained(
@@ -82,13 +70,14 @@ class StyleTransferPipeline:
         path: str | os.PathLike,
         vocoder: PreTrainedModel | str | os.PathLike | None = None,
         separator: PreTrainedModel | str | os.PathLike | None = None,
+        **model_kwargs,
     ) -> StyleTransferPipeline:
-        """Loads the style model at ``path``; ``vocoder`` / ``separator`` are folders or loaded models."""
-        return cls(AutoModel.from_pretrained(str(path)), vocoder=_load(vocoder), separator=_load(separator))
-
-    @property
-    def sampling_rate(self) -> int:
-        return self.model.config.sampling_rate
+        """Loads the style model at ``path``; ``vocoder`` / ``separator`` are folders or loaded models
+        (default: the ``vocoder/`` and ``separator/`` sub-folders of a saved pipeline, when present)."""
+        found = {name: Path(path, name) for name in ("vocoder", "separator") if Path(path, name, "config.json").is_file()}
+        vocoder = found.get("vocoder") if vocoder is None else vocoder
+        separator = found.get("separator") if separator is None else separator
+        return cls(AutoModel.from_pretrained(str(path), **model_kwargs), vocoder=vocoder, separator=separator)
 
     def __call__(
         self,
@@ -98,65 +87,55 @@ class StyleTransferPipeline:
         separate: bool = False,
         stems: Sequence[str] | None = None,
         vocoder: str = "griffinlim",
-        seed: int = 0,
-    ) -> StyleTransferPipelineOutput:
+        generator: torch.Generator | None = None,
+    ) -> AudioPipelineOutput:
         """Transfers ``audio`` (samples,) or (channels, samples) at ``sampling_rate`` (default: the model's;
-        a path is read with its own rate). ``direction``: see the model's config; ``separate``: separate first,
-        transfer ``stems`` (default all) and remix; ``vocoder``: "griffinlim" or "wavenet"."""
+        a path is read with its own rate) -> ``audios`` (1, samples).
+
+        ``direction``: see the model's config; ``separate``: separate first, transfer ``stems``
+        (default all) and remix; ``vocoder``: "griffinlim" or "wavenet"; ``generator``: the random
+        draws of Griffin-Lim and the vocoder (default: fixed ones, so a transfer is repeatable).
+        """
+        # 1. check and conform the input
         direction = self.model.config.resolve_direction(direction)
         if vocoder not in VOCODERS:
             raise ValueError(f"vocoder must be one of {VOCODERS}; got {vocoder!r}")
         if vocoder == "wavenet" and self.vocoder is None:
             raise ValueError("vocoder='wavenet' needs a WaveNet vocoder: StyleTransferPipeline.from_pretrained(path, vocoder=...)")
-        notes: list[str] = []
-        mono = self.conform(audio, sampling_rate, notes)
+        if isinstance(audio, (str, os.PathLike)):
+            audio, sampling_rate = read_audio(audio, channels=None)
+        mono, notes = conform_audio(audio, sampling_rate, self.sampling_rate, channels=1)
+        for note in notes:
+            logger.info("style transfer: %s", note)
         if not separate:
-            out = self.transfer(mono, direction, vocoder, seed)
-            return StyleTransferPipelineOutput(self._finish(out), self.sampling_rate, notes=notes)
+            return self.output(self.finish(self.transfer(mono, direction, vocoder, generator)), notes=notes)
+        # 2. separate, 3. transfer the chosen stems, 4. remix
         named = self.separate(mono, notes)
-        chosen = self._check_stems(stems, named)
-        for name in chosen:
+        for name in self.check_stems(stems, named):
             if np.abs(named[name]).max() < self.model.config.min_peak:
                 notes.append(f"stem {name!r} is silent; left as separated")
                 continue
-            named[name] = self.transfer(named[name], direction, vocoder, seed)
+            named[name] = self.transfer(named[name], direction, vocoder, generator)
         mix = np.sum(list(named.values()), axis=0)
-        return StyleTransferPipelineOutput(self._finish(mix), self.sampling_rate, stems=named, notes=notes)
+        return self.output(self.finish(mix), stems=named, notes=notes)
 
     # ------------------------------------------------------------------------------------ steps
-    def conform(self, audio: object, sampling_rate: int | None, notes: list[str]) -> np.ndarray:
-        """Any accepted input -> (samples,) mono at the model's rate, with a note for each change."""
-        if isinstance(audio, (str, os.PathLike)):
-            array, rate = parse_audio_input(audio, self.sampling_rate)
-        elif sampling_rate is None:
-            array, rate = parse_audio_input(audio, self.sampling_rate)
-        else:
-            array, rate = parse_audio_input({"raw": _numpy(audio), "sampling_rate": sampling_rate}, self.sampling_rate)
-        if array.ndim == 2:
-            notes.append(f"down-mixed {array.shape[0]} channels to mono")
-            array = to_channels(array, 1)
-        if rate != self.sampling_rate:
-            notes.append(f"resampled {rate} Hz to the model's {self.sampling_rate} Hz")
-            array = resample(array, rate, self.sampling_rate)
-        for note in notes:
-            logger.info("style transfer: %s", note)
-        return array
-
-    def transfer(self, audio: np.ndarray, direction: str, vocoder: str, seed: int) -> np.ndarray:
+    def transfer(
+        self, audio: np.ndarray, direction: str, vocoder: str, generator: torch.Generator | None
+    ) -> np.ndarray:
         """(samples,) at the model's rate -> (samples,) transferred, Griffin-Lim or WaveNet reconstruction."""
-        device = self.model.device
-        waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).to(device).reshape(1, 1, -1)
-        out = self.model.audio_to_audio(input_values=waveform, direction=direction, seed=seed).audio[0]
+        waveform = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)).to(self.device).reshape(1, 1, -1)
+        out = self.model.audio_to_audio(input_values=waveform, direction=direction, generator=generator).audio[0]
         out = out.cpu().numpy()
-        return out if vocoder == "griffinlim" else self.vocode(out, seed)
+        return out if vocoder == "griffinlim" else self.vocode(out, generator)
 
-    def vocode(self, audio: np.ndarray, seed: int) -> np.ndarray:
+    def vocode(self, audio: np.ndarray, generator: torch.Generator | None) -> np.ndarray:
         """Re-synthesises Griffin-Lim audio with the WaveNet vocoder (from its own mel settings)."""
         rate = int(self.vocoder.config.sampling_rate)
         at_rate = resample(audio, self.sampling_rate, rate)
-        generator = torch.Generator(device=self.vocoder.device).manual_seed(seed)
+        generator = torch.Generator().manual_seed(0) if generator is None else generator
         waveform = torch.from_numpy(at_rate).to(self.vocoder.device).reshape(1, -1)
-        out = self.vocoder.vocode(waveform, generator=generator)[0].cpu().numpy()
+        out = self.vocoder.vocode(waveform, generator=generator, progress_bar=self.progress_bar)[0].cpu().numpy()
         return resample(out, rate, self.sampling_rate)[: len(audio)]
 
     def separate(self, audio: np.ndarray, notes: list[str]) -> dict[str, np.ndarray]:
@@ -176,7 +155,7 @@ class StyleTransferPipeline:
                 for index, name in enumerate(config.stem_names)}
 
     @staticmethod
-    def _check_stems(stems: Sequence[str] | None, named: dict[str, np.ndarray]) -> list[str]:
+    def check_stems(stems: Sequence[str] | None, named: dict[str, np.ndarray]) -> list[str]:
         if stems is None:
             return list(named)
         stems = [stems] if isinstance(stems, str) else list(stems)
@@ -186,14 +165,11 @@ class StyleTransferPipeline:
         return stems
 
     @staticmethod
-    def _finish(audio: np.ndarray) -> np.ndarray:
-        return finalize_audio(torch.from_numpy(np.asarray(audio, dtype=np.float32))[None])[0].numpy()
+    def finish(audio: np.ndarray) -> torch.Tensor:
+        """(samples,) -> (1, samples) float32 with peak <= 1."""
+        return finalize_audio(torch.from_numpy(np.asarray(audio, dtype=np.float32))[None])
 
 
 def _fit_length(audio: np.ndarray, length: int) -> np.ndarray:
     """Cut or zero-pad to ``length`` samples (resampling there and back can be off by a few)."""
     return np.pad(audio, (0, max(0, length - len(audio))))[:length]
-
-
-def _numpy(audio: object) -> object:
-    return audio.detach().cpu().numpy() if isinstance(audio, torch.Tensor) else audio

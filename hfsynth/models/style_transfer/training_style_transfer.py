@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from ...data import PairedDatasetConfig, as_torch, build_paired_dataset
 from ...data.splits import split_by_key
+from ...modules.adversarial_losses import hinge_terms
 from ...training import LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
 from .configuration_style_transfer import CycleGANConfig, MelGANVCConfig, StyleTransferConfig
 from .modeling_cyclegan import CycleGANDiscriminators, CycleGANModel
@@ -167,8 +168,7 @@ class MelGANVCRecipe(StyleTransferRecipe):
         if group == "discriminator":
             with torch.no_grad():
                 fake = join_chunks(models.model(source).spectrogram, config.num_splits)
-            real_loss = F.relu(1.0 - models.discriminator(batch["b"])).mean()
-            fake_loss = F.relu(1.0 + models.discriminator(fake)).mean()
+            real_loss, fake_loss = hinge_terms(models.discriminator(batch["b"]), models.discriminator(fake))
             return LossOutput(real_loss + fake_loss, {"hinge_real": real_loss.item(), "hinge_fake": fake_loss.item()})
         transferred = models.model(source).spectrogram
         adversarial = -models.discriminator(join_chunks(transferred, config.num_splits)).mean()

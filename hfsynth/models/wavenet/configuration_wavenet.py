@@ -7,7 +7,7 @@ import math
 from transformers import PretrainedConfig
 
 from ...audio.emphasis import check_emphasis
-from ...audio.validation import check_finite_number
+from ...validation import check_non_negative_number, check_positive_seconds
 
 OUTPUT_DISTRIBUTIONS = ("mulaw256", "mol")
 
@@ -41,6 +41,8 @@ class WaveNetConfig(PretrainedConfig):
             teacher-forced input samples in the mu-law companded domain (one 8-bit level is 2 / 255), as
             FFTNet and LPCNet inject noise: a model that never sees a clean past learns to recover
             from its own sampling errors and to lean on its conditioning. Targets stay clean.
+        audio_length_in_s (`float`, 1.0): what ``generate`` makes when the call names no length and
+            no mel sets it.
     """
 
     model_type = "hfsynth_wavenet"
@@ -68,6 +70,7 @@ class WaveNetConfig(PretrainedConfig):
         dropout: float = 0.0,
         pre_emphasis: float = 0.0,
         input_noise: float = 0.0,
+        audio_length_in_s: float = 1.0,
         **kwargs,
     ):
         if layers < 1 or stacks < 1 or layers % stacks:
@@ -98,9 +101,8 @@ class WaveNetConfig(PretrainedConfig):
         self.sampling_rate = sampling_rate
         self.dropout = dropout
         self.pre_emphasis = check_emphasis(pre_emphasis)
-        if check_finite_number(input_noise, "input_noise") < 0:
-            raise ValueError(f"input_noise must be >= 0 (a standard deviation; 0 turns it off); got {input_noise}")
-        self.input_noise = input_noise
+        self.input_noise = check_non_negative_number(input_noise, "input_noise")
+        self.audio_length_in_s = check_positive_seconds(audio_length_in_s)
         super().__init__(**kwargs)
 
     @property

@@ -8,8 +8,9 @@ Two ways to generate, which give the same samples for the same noise:
   per layer, whatever the receptive field.
 
 One class answers both of hfsynth's public entry points: ``text-to-audio`` calls
-``forward(input_ids=...)`` (a prompt picks the class of a class-conditioned model) and
+:meth:`WaveNetModel.generate` (a prompt picks the class of a class-conditioned model) and
 ``audio-to-audio`` calls :meth:`WaveNetModel.audio_to_audio` (a vocoder: audio -> mel -> audio).
+``forward`` is teacher forcing (training and scoring).
 """
 
 from __future__ import annotations
@@ -20,22 +21,19 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 from transformers.utils import ModelOutput
 
 from ...audio.emphasis import de_emphasis, pre_emphasis
 from ...audio.mel import MelSpectrogram
 from ...audio.mulaw import mulaw_compress, mulaw_decode, mulaw_encode, mulaw_expand
-from ...audio.validation import check_audio_tensor, check_finite_number, check_positive_seconds
+from ...audio.validation import check_audio_tensor
+from ...validation import check_positive_int, check_positive_number
 from ...modules.mixture_of_logistics import discretized_mix_logistic_nll, sample_categorical, sample_mix_logistic
 from ...pipelines.contract import finalize_audio
+from ..generation_utils import AudioGenerationMixin, AudioGenerationOutput, ProgressBar, progress, random_source
 from ..modeling_utils import HFSynthPreTrainedModel
-from ..prompting import random_source
 from .configuration_wavenet import WaveNetConfig
 from .prompting_wavenet import class_for_prompt, decode_byte_prompts
-
-#: Length of text-to-audio output when the caller gives no ``audio_length_in_s``.
-DEFAULT_AUDIO_LENGTH_IN_S = 1.0
 #: Floor of the conditioning log-mel (-100 dB for magnitudes). :meth:`WaveNetModel.mel_from_audio`
 #: maps it to -1 and 0 dB to +1, so the conditioning starts near unit scale.
 MEL_FLOOR = 1e-5
@@ -55,7 +53,7 @@ class WaveNetOutput(ModelOutput):
 @dataclass
 class WaveNetAudioOutput(ModelOutput):
     """
-    audio: (batch, samples) float32 waveform with peak <= 1: the field both pipelines read.
+    audio: (batch, samples) float32 waveform with peak <= 1: what the audio-to-audio pipeline reads.
     """
 
     audio: torch.Tensor | None = None
@@ -181,7 +179,7 @@ class WaveNetPreTrainedModel(HFSynthPreTrainedModel):
                 nn.init.zeros_(module.bias)
 
 
-class WaveNetModel(WaveNetPreTrainedModel):
+class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
     """WaveNet over raw audio, optionally conditioned on a class (global) and a mel (local)."""
 
     def __init__(self, config: WaveNetConfig):
@@ -260,46 +258,11 @@ class WaveNetModel(WaveNetPreTrainedModel):
         return self.head_out(h)
 
     def forward(
-        self,
-        input_values: torch.Tensor | None = None,
-        mel: torch.Tensor | None = None,
-        class_ids: torch.Tensor | None = None,
-        input_ids: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        **generation_kwargs,
-    ) -> WaveNetOutput | WaveNetAudioOutput:
-        """Two entry points, told apart by the main input:
-
-        * ``input_values`` (audio, with ``mel``/``class_ids`` as the config needs): teacher
-          forcing, for training -> :class:`WaveNetOutput` (loss, logits). See :meth:`teacher_forcing`.
-        * ``input_ids`` (a tokenized prompt) and ``generation_kwargs`` such as
-          ``audio_length_in_s``: generation -> :class:`WaveNetAudioOutput`. See :meth:`text_to_audio`.
-
-        Why one ``forward`` for both: transformers' ``text-to-audio`` pipeline calls
-        ``model(input_ids=..., attention_mask=..., **forward_params)[0]`` on the class that
-        ``AutoModelForTextToWaveform`` resolves, and ``audio-to-audio`` uses ``AutoModel``'s class.
-        Registering this one class for both keeps one model, one checkpoint layout and one place
-        to read. WaveNet is not a ``GenerationMixin`` model (it generates samples, not tokens), so
-        the pipeline takes its forward-only path.
-        """
-        if (input_values is None) == (input_ids is None):
-            raise ValueError(
-                "pass either input_values (audio: teacher forcing) or input_ids (a tokenized prompt: "
-                "text-to-audio), not both or neither"
-            )
-        if input_ids is not None:
-            if mel is not None or class_ids is not None:
-                raise ValueError("text-to-audio reads the class from the prompt and takes no mel or class_ids")
-            return self.text_to_audio(input_ids, attention_mask, **generation_kwargs)
-        if generation_kwargs:
-            raise ValueError(f"{sorted(generation_kwargs)} only apply to text-to-audio (input_ids), not to training")
-        return self.teacher_forcing(input_values, mel, class_ids)
-
-    def teacher_forcing(
         self, input_values: torch.Tensor, mel: torch.Tensor | None = None, class_ids: torch.Tensor | None = None
     ) -> WaveNetOutput:
-        """Sample t and the conditioning of sample t+1 predict sample t+1 (of the pre-emphasised
-        audio when ``config.pre_emphasis`` is set; the mel always describes the audio itself).
+        """Teacher forcing (training, scoring): sample t and the conditioning of sample t+1 predict
+        sample t+1 (of the pre-emphasised audio when ``config.pre_emphasis`` is set; the mel always
+        describes the audio itself).
 
         input_values: (batch, samples) audio in [-1, 1]; with a mel, samples = frames * hop.
         """
@@ -338,7 +301,89 @@ class WaveNetModel(WaveNetPreTrainedModel):
         return sample_mix_logistic(logits, uniform)
 
     @torch.inference_mode()
-    def generate_waveform(
+    def generate(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        class_ids: torch.Tensor | list[int] | None = None,
+        mel: torch.Tensor | None = None,
+        audio_length_in_s: float | None = None,
+        batch_size: int | None = None,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+        temperature: float = 1.0,
+        progress_bar: ProgressBar = None,
+        return_dict_in_generate: bool = False,
+        **kwargs,
+    ) -> torch.Tensor | AudioGenerationOutput:
+        """Waveforms, one sample at a time -> (batch, 1, samples), or an ``AudioGenerationOutput``.
+
+        Args:
+            input_ids / attention_mask: ByT5 ids of prompts, one waveform each; a class-conditioned
+                model plays the class each names ("a soft piano note" -> "keyboard"), others ignore
+                the words.
+            class_ids: (batch,) classes by index, instead of prompts.
+            mel: a vocoder's conditioning, (batch, mels, frames) as :meth:`mel_from_audio` makes it.
+            audio_length_in_s: length; default the whole mel for a vocoder, else ``config.audio_length_in_s``.
+            batch_size: waveforms of an unconditional model given no prompts (default 1); prompts,
+                class ids and mels set the batch themselves.
+            generator / seed: randomness of the sampling (torch's global RNG if neither).
+            temperature: softmax temperature of mu-law models (< 1 is more conservative).
+            progress_bar: see :data:`~hfsynth.models.generation_utils.ProgressBar`.
+        """
+        self.check_generate_kwargs(
+            kwargs, "input_ids or class_ids, mel, audio_length_in_s, batch_size, generator, seed, temperature, "
+            "progress_bar",
+        )
+        class_ids, batch = self.requested_classes(input_ids, attention_mask, class_ids)
+        if mel is not None:
+            mel = self.check_mel(mel)
+            batch = mel.shape[0]
+        if batch_size is not None:
+            if batch is not None:
+                raise ValueError("batch_size is for an unconditional model without prompts; prompts, class_ids "
+                                 "and mels set the batch themselves")
+            batch = check_positive_int(batch_size, "batch_size")
+        if mel is not None and audio_length_in_s is None:
+            num_samples = mel.shape[-1] * self.config.hop_length
+        else:
+            num_samples = self.num_samples_for(audio_length_in_s)
+        audio = self.sample_waveform(
+            num_samples, mel=mel, class_ids=class_ids, batch_size=batch or 1, generator=random_source(generator, seed),
+            temperature=temperature, progress_bar=progress_bar,
+        )
+        return self.generation_output(audio, return_dict_in_generate)
+
+    def requested_classes(
+        self,
+        input_ids: torch.Tensor | None,
+        attention_mask: torch.Tensor | None,
+        class_ids: torch.Tensor | list[int] | None,
+    ) -> tuple[torch.Tensor | None, int | None]:
+        """The class of every waveform (``None`` for a model without classes) and the batch size they
+        set (``None``: none set it)."""
+        if input_ids is not None and class_ids is not None:
+            raise ValueError("pass prompts (input_ids) or class_ids, not both")
+        if input_ids is None:
+            return class_ids, None if class_ids is None else torch.as_tensor(class_ids).numel()
+        if self.config.local_cond_channels:
+            raise ValueError(
+                f"this WaveNet is a vocoder (local_cond_channels={self.config.local_cond_channels}): it needs a "
+                "mel or audio, not a prompt; use the audio-to-audio pipeline or WaveNetPipeline(audio=...)"
+            )
+        prompts = decode_byte_prompts(input_ids, attention_mask)
+        return self.class_ids_for_prompts(prompts), len(prompts)
+
+    def check_mel(self, mel: torch.Tensor) -> torch.Tensor:
+        """A vocoder mel, (mels, frames) or (batch, mels, frames), as a finite (batch, mels, frames) tensor."""
+        mel = torch.as_tensor(mel, dtype=self.dtype, device=self.device)
+        mel = mel.unsqueeze(0) if mel.ndim == 2 else mel
+        if mel.numel() == 0 or not torch.isfinite(mel).all():
+            raise ValueError(f"mel must be finite and non-empty; got shape {tuple(mel.shape)}")
+        return mel
+
+    @torch.inference_mode()
+    def sample_waveform(
         self,
         num_samples: int,
         mel: torch.Tensor | None = None,
@@ -347,27 +392,24 @@ class WaveNetModel(WaveNetPreTrainedModel):
         generator: torch.Generator | None = None,
         incremental: bool = True,
         temperature: float = 1.0,
-        progress: bool = False,
+        progress_bar: ProgressBar = False,
     ) -> torch.Tensor:
-        """Generates (batch, num_samples) audio, one sample at a time (in [-1, 1] unless the
-        de-emphasis of a ``config.pre_emphasis`` model lifts the low frequencies above it).
+        """The sampling loop: (batch, num_samples) raw audio (in [-1, 1] unless the de-emphasis of a
+        ``config.pre_emphasis`` model lifts the low frequencies above it).
 
         ``incremental=False`` recomputes the receptive field for every sample (the reference
         the fast path is tested against).
         """
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-            raise ValueError(f"num_samples must be a positive integer; got {num_samples!r}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1; got {batch_size}")
-        if check_finite_number(temperature, "temperature") <= 0:
-            raise ValueError(f"temperature must be > 0; got {temperature}")
+        check_positive_int(num_samples, "num_samples")
+        check_positive_int(batch_size, "batch_size")
+        check_positive_number(temperature, "temperature")
         if mel is not None:
             batch_size = mel.shape[0]
         local, global_ = self.conditioning(num_samples, mel, class_ids, batch_size)
         uniform = torch.rand((num_samples, 2, batch_size, 1), generator=generator, device="cpu").to(self.device)
         step = self._incremental_steps if incremental else self._naive_steps
         audio = torch.zeros(batch_size, num_samples + 1, device=self.device, dtype=self.dtype)  # x[0] = silence
-        for t, logits in enumerate(tqdm(step(audio, local, global_), total=num_samples, disable=not progress)):
+        for t, logits in enumerate(progress(step(audio, local, global_), num_samples, progress_bar)):
             audio[:, t + 1] = self.draw(logits, uniform[t], temperature)[:, 0]
         return de_emphasis(audio[:, 1:], self.config.pre_emphasis)
 
@@ -420,11 +462,6 @@ class WaveNetModel(WaveNetPreTrainedModel):
         return 1.0 + log_mel / (-math.log(MEL_FLOOR) / 2)
 
     # ------------------------------------------------------------------------- public contract
-    def num_samples_for(self, audio_length_in_s: float) -> int:
-        """Seconds -> samples at ``config.sampling_rate`` (at least one); ValueError unless finite and > 0."""
-        seconds = check_positive_seconds(audio_length_in_s)
-        return max(1, round(seconds * self.config.sampling_rate))
-
     def class_ids_for_prompts(self, prompts: list[str]) -> torch.Tensor | None:
         """(batch,) class ids the prompts name, or None for a model without classes (prompts ignored)."""
         if not self.config.global_cond_classes:
@@ -432,47 +469,17 @@ class WaveNetModel(WaveNetPreTrainedModel):
         if not self.config.class_labels:
             raise ValueError(
                 "this WaveNet's classes have no names (config.class_labels is not set), so a prompt cannot "
-                "pick one; pass class ids to generate_waveform"
+                "pick one; pass class_ids to generate"
             )
         ids = [class_for_prompt(prompt, self.config.class_labels) for prompt in prompts]
         return torch.tensor(ids, device=self.device)
-
-    @torch.inference_mode()
-    def text_to_audio(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        audio_length_in_s: float = DEFAULT_AUDIO_LENGTH_IN_S,
-        temperature: float = 1.0,
-        generator: torch.Generator | None = None,
-        seed: int | None = None,
-        progress: bool = False,
-    ) -> WaveNetAudioOutput:
-        """Prompts (ByT5 ids, (batch, tokens)) -> :class:`WaveNetAudioOutput` of (batch, samples) audio.
-
-        A class-conditioned model plays the class each prompt names; an unconditional one ignores
-        the prompt. Randomness comes from ``generator``, else a generator seeded with ``seed``,
-        else torch's global RNG, so ``torch.manual_seed`` before a call makes it reproducible.
-        """
-        if self.config.local_cond_channels:
-            raise ValueError(
-                f"this WaveNet is a vocoder (local_cond_channels={self.config.local_cond_channels}): it needs a "
-                "mel, not a prompt; use the audio-to-audio pipeline or WaveNetPipeline(mel=...)"
-            )
-        num_samples = self.num_samples_for(audio_length_in_s)
-        prompts = decode_byte_prompts(input_ids, attention_mask)
-        audio = self.generate_waveform(
-            num_samples, class_ids=self.class_ids_for_prompts(prompts), batch_size=len(prompts),
-            generator=random_source(generator, seed), temperature=temperature, progress=progress,
-        )
-        return WaveNetAudioOutput(audio=finalize_audio(audio))
 
     def audio_to_audio(
         self,
         input_values: torch.Tensor,
         generator: torch.Generator | None = None,
         temperature: float = 1.0,
-        progress: bool = False,
+        progress_bar: ProgressBar = None,
     ) -> WaveNetAudioOutput:
         """Vocoder mode, as the ``audio-to-audio`` pipeline calls it: (batch, 1, samples) or
         (batch, samples) audio -> :class:`WaveNetAudioOutput` of the same length, see :meth:`vocode`."""
@@ -481,7 +488,7 @@ class WaveNetModel(WaveNetPreTrainedModel):
             audio = audio[:, 0]
         if audio.ndim != 2:
             raise ValueError(f"input_values must be mono audio (batch, [1,] samples); got {tuple(audio.shape)}")
-        return WaveNetAudioOutput(audio=finalize_audio(self.vocode(audio, generator, temperature, progress)))
+        return WaveNetAudioOutput(audio=finalize_audio(self.vocode(audio, generator, temperature, progress_bar)))
 
     @torch.inference_mode()
     def vocode(
@@ -489,16 +496,16 @@ class WaveNetModel(WaveNetPreTrainedModel):
         audio: torch.Tensor,
         generator: torch.Generator | None = None,
         temperature: float = 1.0,
-        progress: bool = False,
+        progress_bar: ProgressBar = None,
     ) -> torch.Tensor:
-        """(batch, samples) audio -> its mel -> (batch, samples) audio generated from that mel."""
+        """(batch, samples) audio -> its mel -> (batch, samples) audio generated from that mel (raw)."""
         if self.mel_frontend is None:
             raise ValueError(
                 "audio-to-audio needs a vocoder; this WaveNet has no mel conditioning (local_cond_channels is 0)"
             )
         if not torch.isfinite(audio).all():
             raise ValueError("audio contains NaN or infinite samples")
-        return self.generate_waveform(
+        return self.sample_waveform(
             audio.shape[-1], mel=self.mel_from_audio(audio), generator=generator, temperature=temperature,
-            progress=progress,
+            progress_bar=progress_bar,
         )

@@ -11,6 +11,7 @@ import numbers
 import re
 from collections.abc import Sequence
 
+from ...validation import check_int
 from ...data.captions import find_family
 from ..prompting import BYTE_ID_OFFSET, byte_tokenizer, decode_byte_prompts  # noqa: F401  (re-exported)
 
@@ -45,6 +46,4 @@ def class_for_label(label: str | int, class_labels: Sequence[str] | None, num_cl
             known = ", ".join(class_labels) if class_labels else "none (config.class_labels is not set)"
             raise ValueError(f"unknown class {label!r}; class names: {known}")
         return list(class_labels).index(label)
-    if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not 0 <= label < num_classes:
-        raise ValueError(f"a class index must be an integer in 0..{num_classes - 1}; got {label!r}")
-    return int(label)
+    return check_int(label, "a class index", minimum=0, maximum=num_classes - 1)

@@ -21,12 +21,13 @@ import datasets
 import torch
 import torch.nn.functional as F
 
+from ...validation import check_int
 from ...data import as_torch, check_training_source, load_training_source
 from ...data.instruments import INSTRUMENT_FAMILIES
 from ...training import LossOutput, TrainingRecipe
 from .configuration_wavenet import WaveNetConfig
 from .modeling_wavenet import WaveNetModel
-from .pipeline_wavenet import save_wavenet_folder
+from .pipeline_wavenet import WaveNetPipeline
 
 CLASS_COLUMN = "instrument_family"
 
@@ -91,8 +92,7 @@ class WaveNetRecipe(TrainingRecipe):
         return data
 
     def _check_segment(self, segment_samples: int) -> int:
-        if isinstance(segment_samples, bool) or not isinstance(segment_samples, int) or segment_samples < 2:
-            raise ValueError(f"segment_samples must be an integer >= 2; got {segment_samples!r}")
+        check_int(segment_samples, "segment_samples", minimum=2)
         hop = self.config.hop_length
         if self.config.local_cond_channels and segment_samples % hop:
             raise ValueError(
@@ -153,4 +153,4 @@ class WaveNetRecipe(TrainingRecipe):
         return LossOutput(out.loss, {"bits_per_sample": out.loss.item() / math.log(2)})
 
     def export(self, output_dir: Path, modules: dict[str, torch.nn.Module]) -> None:
-        save_wavenet_folder(modules["model"], output_dir)
+        WaveNetPipeline(modules["model"]).save_pretrained(output_dir)
