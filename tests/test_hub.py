@@ -2,7 +2,6 @@
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from huggingface_hub.utils import _http
 
 from hfsynth.cli import USAGE_ERROR, main
 from hfsynth.hub import check_publishable, push_to_hub
+from hub_cache import populate_hub_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "pipelines" / "note-classifier"
@@ -150,20 +150,9 @@ def test_cli_turns_a_hub_failure_into_one_line(hub_stand_in, tmp_path, capsys):
 
 @pytest.fixture
 def hub_cache(monkeypatch, tmp_path):
-    """A local HF cache holding ``user/name`` at one snapshot, with the Hub switched offline."""
-    cache = tmp_path / "hub"
-    revision = "0123456789abcdef0123456789abcdef01234567"
-    snapshot = cache / "models--user--name" / "snapshots" / revision
-    shutil.copytree(FOLDER, snapshot)
-    shutil.copy(CARD, snapshot / "README.md")
-    (cache / "models--user--name" / "refs").mkdir()
-    (cache / "models--user--name" / "refs" / "main").write_text(revision)
-    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    # huggingface_hub reads both at import; transformers reads the module attributes at call time.
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    return cache
+    """A local HF cache holding ``user/name`` (the shipped note classifier and its card), offline."""
+    return populate_hub_cache(monkeypatch, tmp_path / "hub", "user/name",
+                              {**{path.name: path for path in FOLDER.iterdir()}, "README.md": CARD})
 
 
 @shipped
