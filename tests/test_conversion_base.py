@@ -60,7 +60,7 @@ def test_key_mapping_accounts_for_every_tensor():
         mapping.apply({**source, "stray": torch.ones(1)}, target, "ckpt")
     with pytest.raises(ValueError, match="nothing for blocks.0.weight"):
         mapping.apply({k: v for k, v in source.items() if k != "layers.0.w"}, target, "ckpt")
-    with pytest.raises(ValueError, match=r"shapes differ: blocks.0.weight \(3,\) \(expected \(2,\)\)"):
+    with pytest.raises(ValueError, match=r"shapes differ: layers.0.w \(3,\) \(as blocks.0.weight, expected \(2,\)\)"):
         mapping.apply({**source, "layers.0.w": torch.ones(3)}, target, "ckpt")
 
 

@@ -100,12 +100,14 @@ class KeyMapping:
         and the keys at fault.
         """
         mapped: dict[str, torch.Tensor] = {}
+        origin: dict[str, str] = {}                                     # target key -> the source key(s) it came from
         used: set[str] = set()
         for name, (inputs, function) in self.derived.items():
             missing = [key for key in inputs if key not in source]
             if missing:
                 raise ValueError(f"{where}: {name} needs {missing}, which the checkpoint lacks")
             mapped[name] = function({key: source[key] for key in inputs})
+            origin[name] = "+".join(inputs)
             used.update(inputs)
         unmapped = []
         for key, tensor in source.items():
@@ -116,7 +118,7 @@ class KeyMapping:
             if new is None:
                 unmapped.append(key)
             else:
-                mapped[new] = tensor
+                mapped[new], origin[new] = tensor, key
         problems = []
         if unmapped:
             problems.append(f"no place for {_listing(unmapped)}")
@@ -126,7 +128,7 @@ class KeyMapping:
         extra = [key for key in mapped if key not in target]
         if extra:
             problems.append(f"mapped to unknown {_listing(extra)}")
-        shapes = [f"{key} {tuple(mapped[key].shape)} (expected {tuple(target[key].shape)})"
+        shapes = [f"{origin[key]} {tuple(mapped[key].shape)} (as {key}, expected {tuple(target[key].shape)})"
                   for key in target if key in mapped and mapped[key].shape != target[key].shape]
         if shapes:
             problems.append(f"shapes differ: {_listing(shapes)}")

@@ -72,8 +72,11 @@ class AudioGenDecoderConfig(PretrainedConfig):
             steps) trained on; 256 steps hold 253 frames, 5.06 s at 50 Hz. Longer audio is
             generated with a sliding window.
         dropout (`float`, 0.1): dropout on residual branches and attention weights.
-        cross_attention_hidden_size (`int`, None): width of the text encoder's states; ``None`` is
-            filled in from the text encoder by :class:`AudioGenConfig`.
+        cross_attention_hidden_size (`int`, None): width of the text states cross-attention reads;
+            ``None`` is filled in by :class:`AudioGenConfig` (the text encoder's width, or the
+            decoder's when a text projection sits in between).
+        bias (`bool`, True): biases on the attention output and feed-forward projections
+            (audiocraft's AudioGen has none: ``bias_attn``/``bias_ff`` false).
     """
 
     model_type = "hfsynth_audiogen_decoder"
@@ -89,6 +92,7 @@ class AudioGenDecoderConfig(PretrainedConfig):
         max_position_embeddings: int = 256,
         dropout: float = 0.1,
         cross_attention_hidden_size: int | None = None,
+        bias: bool = True,
         **kwargs,
     ):
         if hidden_size % 2:
@@ -113,6 +117,7 @@ class AudioGenDecoderConfig(PretrainedConfig):
         self.max_position_embeddings = max_position_embeddings
         self.dropout = dropout
         self.cross_attention_hidden_size = cross_attention_hidden_size
+        self.bias = bool(bias)
         super().__init__(**kwargs)
 
     @property
@@ -170,6 +175,16 @@ class AudioGenConfig(PretrainedConfig):
             training captions only add tokens the model never learnt to read.
         audio_length_in_s (`float`, 5.0): what ``generate`` makes when the call names neither a
             length nor ``max_new_tokens``.
+        text_projection (`bool`, False): a linear layer (with bias) from the text encoder's width to
+            the decoder's between the two, as audiocraft's T5 conditioner has (``output_proj``).
+        mask_padded_text (`bool`, True): cross-attention ignores the padding of shorter prompts in a
+            batch. False does what audiocraft does: padded text states are set to zero (as are
+            empty prompts') and attended to like the others, so a prompt's audio depends slightly
+            on the longest prompt of its batch.
+        long_form_stride_in_s (`float`, None): audio longer than one decoder window is generated
+            window by window; each new window starts this much after the previous one and keeps
+            the rest of it as its prompt (audiocraft's ``extend_stride``, 2 s of a 10 s window).
+            ``None`` keeps the last half window.
 
     ``sampling_rate`` and ``frame_rate`` are read from the codec, so they cannot disagree with it.
     """
@@ -185,13 +200,20 @@ class AudioGenConfig(PretrainedConfig):
         condition_dropout: float = 0.1,
         max_text_length: int = 64,
         audio_length_in_s: float = 5.0,
+        text_projection: bool = False,
+        mask_padded_text: bool = True,
+        long_form_stride_in_s: float | None = None,
         **kwargs,
     ):
         self.text_encoder = _sub_config(text_encoder, T5Config, TINY_T5)
         self.audio_encoder = codec_config(audio_encoder)
         self.decoder = _sub_config(decoder, AudioGenDecoderConfig, self._decoder_defaults(decoder))
+        self.text_projection = bool(text_projection)
+        self.mask_padded_text = bool(mask_padded_text)
         if self.decoder.cross_attention_hidden_size is None:
-            self.decoder.cross_attention_hidden_size = self.text_encoder.hidden_size
+            self.decoder.cross_attention_hidden_size = (
+                self.decoder.hidden_size if self.text_projection else self.text_encoder.hidden_size
+            )
         self._check_parts_fit()
         if not 0.0 <= condition_dropout < 1.0:
             raise ValueError(f"condition_dropout must be in [0, 1); got {condition_dropout}")
@@ -199,6 +221,14 @@ class AudioGenConfig(PretrainedConfig):
         self.condition_dropout = condition_dropout
         self.max_text_length = max_text_length
         self.audio_length_in_s = check_positive_seconds(audio_length_in_s)
+        self.long_form_stride_in_s = (None if long_form_stride_in_s is None
+                                      else check_positive_seconds(long_form_stride_in_s, "long_form_stride_in_s"))
+        stride = self.long_form_stride_frames
+        if stride is not None and not 0 < stride < self.decoder.max_window_frames:
+            raise ValueError(
+                f"long_form_stride_in_s={long_form_stride_in_s} must be at least one frame and shorter than the "
+                f"decoder's window of {self.decoder.max_window_frames / self.frame_rate:g} s"
+            )
         super().__init__(**kwargs)
 
     def _decoder_defaults(self, decoder: PretrainedConfig | dict | None) -> dict[str, Any]:
@@ -210,10 +240,11 @@ class AudioGenConfig(PretrainedConfig):
 
     def _check_parts_fit(self) -> None:
         codec, decoder = self.audio_encoder, self.decoder
-        if decoder.cross_attention_hidden_size != self.text_encoder.hidden_size:
+        if not self.text_projection and decoder.cross_attention_hidden_size != self.text_encoder.hidden_size:
             raise ValueError(
                 f"the decoder cross-attends to states of width {decoder.cross_attention_hidden_size} but the text "
-                f"encoder gives {self.text_encoder.hidden_size}; leave cross_attention_hidden_size unset to follow it"
+                f"encoder gives {self.text_encoder.hidden_size}; leave cross_attention_hidden_size unset to follow it, "
+                "or set text_projection=True to project the text states to that width"
             )
         if (codec.num_quantizers, codec.codebook_size) != (decoder.num_codebooks, decoder.codebook_size):
             raise ValueError(
@@ -237,3 +268,8 @@ class AudioGenConfig(PretrainedConfig):
     def hop_length(self) -> int:
         """Samples per codec frame."""
         return self.audio_encoder.hop_length
+
+    @property
+    def long_form_stride_frames(self) -> int | None:
+        """Frames between the starts of consecutive windows in long-form generation (None: half a window)."""
+        return None if self.long_form_stride_in_s is None else round(self.long_form_stride_in_s * self.frame_rate)

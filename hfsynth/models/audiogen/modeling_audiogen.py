@@ -13,8 +13,8 @@ text of ``config.condition_dropout`` of the examples by it; generation runs the 
 the text and with the null condition, and mixes the two predictions (``generation_audiogen``).
 
 Audio longer than the decoder's context (``max_position_embeddings`` steps) is generated with a
-sliding window: each new window restarts at position 0 with the last half window of codes as its
-prompt (audiocraft's long-form generation).
+sliding window: each new window restarts at position 0 with the end of the previous window as its
+prompt (audiocraft's long-form generation; the stride is ``config.long_form_stride_in_s``).
 """
 
 from __future__ import annotations
@@ -56,8 +56,6 @@ logger = logging.get_logger(__name__)
 
 #: Target of the delay padding in the loss (``F.cross_entropy``'s ignore index).
 IGNORED = -100
-#: Fraction of a window kept as the prompt of the next one in long-form generation.
-LONG_FORM_CONTEXT = 0.5
 
 
 @dataclass
@@ -183,11 +181,11 @@ class SelfAttention(nn.Module):
     """Causal multi-head self-attention, queries/keys/values from one fused projection (one matrix
     product per step instead of three: generation is dominated by such small products)."""
 
-    def __init__(self, width: int, heads: int, dropout: float):
+    def __init__(self, width: int, heads: int, dropout: float, bias: bool = True):
         super().__init__()
         self.heads, self.dropout = heads, dropout
         self.qkv = nn.Linear(width, 3 * width, bias=False)
-        self.out = nn.Linear(width, width)
+        self.out = nn.Linear(width, width, bias=bias)
 
     def forward(self, x: torch.Tensor, cache: LayerCache | None) -> torch.Tensor:
         """x (batch, steps, width) -> (batch, steps, width); ``cache`` holds the earlier steps."""
@@ -207,12 +205,12 @@ class CrossAttention(nn.Module):
     Keys and values have no bias, so the null condition (zero states) gives zero keys and values.
     """
 
-    def __init__(self, width: int, source_width: int, heads: int, dropout: float):
+    def __init__(self, width: int, source_width: int, heads: int, dropout: float, bias: bool = True):
         super().__init__()
         self.heads, self.dropout = heads, dropout
         self.query = nn.Linear(width, width, bias=False)
         self.key_value = nn.Linear(source_width, 2 * width, bias=False)
-        self.out = nn.Linear(width, width)
+        self.out = nn.Linear(width, width, bias=bias)
 
     def keys_values(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         keys, values = self.key_value(source).chunk(2, dim=-1)
@@ -234,11 +232,14 @@ class DecoderBlock(nn.Module):
         super().__init__()
         width, heads = config.hidden_size, config.num_attention_heads
         self.self_attention_norm = nn.LayerNorm(width)
-        self.self_attention = SelfAttention(width, heads, config.dropout)
+        self.self_attention = SelfAttention(width, heads, config.dropout, config.bias)
         self.cross_attention_norm = nn.LayerNorm(width)
-        self.cross_attention = CrossAttention(width, config.cross_attention_hidden_size, heads, config.dropout)
+        self.cross_attention = CrossAttention(width, config.cross_attention_hidden_size, heads, config.dropout,
+                                              config.bias)
         self.feed_forward_norm = nn.LayerNorm(width)
-        self.feed_forward = nn.Sequential(nn.Linear(width, config.ffn_dim), nn.GELU(), nn.Linear(config.ffn_dim, width))
+        self.feed_forward = nn.Sequential(
+            nn.Linear(width, config.ffn_dim, bias=config.bias), nn.GELU(), nn.Linear(config.ffn_dim, width, bias=config.bias)
+        )
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor, condition: TextCondition, cache: LayerCache | None) -> torch.Tensor:
@@ -327,6 +328,10 @@ class AudioGenForConditionalGeneration(AudioGenerationMixin, AudioGenPreTrainedM
     def __init__(self, config: AudioGenConfig):
         super().__init__(config)
         self.text_encoder = AutoModelForTextEncoding.from_config(config.text_encoder)
+        self.text_projection = (
+            nn.Linear(config.text_encoder.hidden_size, config.decoder.cross_attention_hidden_size)
+            if config.text_projection else None
+        )
         self.audio_encoder = EncodecModel(config.audio_encoder)
         self.decoder = AudioGenDecoder(config.decoder)
         self.post_init()
@@ -384,7 +389,14 @@ class AudioGenForConditionalGeneration(AudioGenerationMixin, AudioGenPreTrainedM
         eos = self.config.text_encoder.eos_token_id
         input_ids, attention_mask = truncate_prompt_ids(input_ids, attention_mask, self.config.max_text_length, eos)
         states = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return TextCondition(states, attention_mask.bool())
+        if self.text_projection is not None:
+            states = self.text_projection(states)                                # (batch, tokens, decoder width)
+        mask = attention_mask.bool()
+        if self.config.mask_padded_text:
+            return TextCondition(states, mask)
+        # audiocraft: padded tokens (and every token of an empty prompt) become zero states, attended to.
+        mask &= (mask.sum(dim=1, keepdim=True) > 1) | (input_ids[:, :1] != eos)
+        return TextCondition(states * mask[..., None].to(states.dtype), torch.ones_like(mask))
 
     def condition_for(
         self, input_ids: torch.Tensor | None, attention_mask: torch.Tensor | None, batch: int
@@ -512,23 +524,29 @@ class AudioGenForConditionalGeneration(AudioGenerationMixin, AudioGenPreTrainedM
     ) -> torch.Tensor:
         """(batch, K, num_frames) codes continuing ``prompt_codes`` (batch, K, P), window by window.
 
-        A window holds ``config.decoder.max_window_frames`` frames. Each window after the first
-        (or a prompt longer than half a window) keeps the last half window of codes as its prompt,
-        so the audio continues seamlessly at the cost of recomputing that half.
+        A window holds ``config.decoder.max_window_frames`` frames. The first holds the prompt and
+        what follows it; each later window starts ``stride`` frames after the previous one and
+        takes the previous window's frames from there on as its prompt (audiocraft's long-form
+        generation, ``extend_stride``), so the audio continues seamlessly at the cost of
+        recomputing the overlap. ``config.long_form_stride_in_s`` sets the stride; by default
+        the last half window is kept.
         """
         window = self.config.decoder.max_window_frames
-        context_frames = max(1, int(window * LONG_FORM_CONTEXT)) if window > 1 else 0
+        stride = self.config.long_form_stride_frames or max(1, window - max(1, window // 2))
         batch, num_codebooks = condition.states.shape[0], self.config.decoder.num_codebooks
-        codes = (prompt_codes if prompt_codes is not None
-                 else torch.empty(batch, num_codebooks, 0, dtype=torch.long, device=self.device))
-        while codes.shape[-1] < num_frames:
-            keep = min(codes.shape[-1], context_frames)
-            new = min(window - keep, num_frames - codes.shape[-1])
-            prefix = codes[:, :, codes.shape[-1] - keep :]
-            window_codes = self.sample_window(condition, prefix, keep + new, pick, guidance_scale, use_cache,
-                                              progress_bar)
-            codes = torch.cat([codes[:, :, : codes.shape[-1] - keep], window_codes], dim=-1)
-        return codes
+        prefix = (prompt_codes if prompt_codes is not None
+                  else torch.empty(batch, num_codebooks, 0, dtype=torch.long, device=self.device))
+        if prefix.shape[-1] >= window:
+            raise ValueError(f"the audio prompt has {prefix.shape[-1]} frames; it must be shorter than the "
+                             f"decoder's window of {window} frames")
+        pieces, start, kept = [], 0, 0          # the first window is kept whole: it fills the prompt's padding
+        while start + prefix.shape[-1] < num_frames:
+            window_codes = self.sample_window(condition, prefix, min(num_frames - start, window), pick,
+                                              guidance_scale, use_cache, progress_bar)
+            pieces.append(window_codes[:, :, kept:])
+            prefix, start = window_codes[:, :, stride:], start + stride
+            kept = prefix.shape[-1]
+        return torch.cat(pieces, dim=-1)
 
     def sample_window(
         self,
