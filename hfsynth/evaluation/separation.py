@@ -1,4 +1,5 @@
-"""Sample-level ratios in dB: SDR, SI-SDR, SI-SNR and SDR improvement (separation, vocoders, style transfer).
+"""Sample-level ratios in dB: SDR, SI-SDR, SI-SNR and SDR improvement (separation, vocoders, style
+transfer), and BSS-Eval's SDR, the number published MUSDB18 separation results report.
 
 All take time-aligned clips of equal length and return one value per clip (a float for one clip).
 
@@ -56,6 +57,30 @@ def sdr(reference: AudioSet, estimate: AudioSet) -> float | np.ndarray:
     """
     ref_set, est_set = as_paired_sets(reference=reference, estimate=estimate)
     return ref_set.output(map_chunks(sdr_kernel, ref_set, est_set))
+
+
+def bss_eval_sdr(reference: AudioSet, estimate: AudioSet, filter_length: int = 512) -> float | np.ndarray:
+    """BSS-Eval's SDR (Vincent et al. 2006, "Performance measurement in blind audio source separation").
+
+    The estimate's part that a time-invariant filter of ``filter_length`` taps can make from the
+    reference counts as the target, the rest as distortion: ``10 log10(||s_target||^2 / ||e||^2)``.
+    This is the SDR of MUSDB18 / SiSEC results (museval computes it per second and reports the
+    median; here it is one value per clip), unlike :func:`sdr`, the plain energy ratio of the Music
+    Demixing challenge. Computed by ``fast_bss_eval`` (``pip install "hfsynth[evaluate]"``), clipped
+    at +-100 dB.
+    """
+    try:
+        import fast_bss_eval
+    except ImportError as error:
+        raise ImportError('bss_eval_sdr needs fast_bss_eval: pip install "hfsynth[evaluate]"') from error
+    ref_set, est_set = as_paired_sets(reference=reference, estimate=estimate)
+
+    def kernel(ref: torch.Tensor, est: torch.Tensor) -> torch.Tensor:
+        sdr_db = fast_bss_eval.sdr(ref.double()[:, None], est.double()[:, None], filter_length=filter_length,
+                                   clamp_db=MAX_DB)
+        return sdr_db[:, 0]
+
+    return ref_set.output(map_chunks(kernel, ref_set, est_set))
 
 
 def si_sdr(reference: AudioSet, estimate: AudioSet) -> float | np.ndarray:

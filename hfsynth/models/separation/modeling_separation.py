@@ -14,6 +14,10 @@ through a deep convolution stack. On one shared CPU thread a batch of eight 2 s 
 Structure per channel: log-magnitude (513 bins) -> learned per-bin affine -> Linear + LayerNorm +
 tanh -> bidirectional LSTM over frames -> [encoder, LSTM] skip -> Linear + LayerNorm + ReLU ->
 Linear to K x 513 -> softmax over K -> masks.
+
+``SeparationConfig(architecture="openunmix")`` builds Open-Unmix instead (one network per stem and
+a Wiener post-filter, :mod:`.modeling_openunmix`): the same model class, inputs and outputs, so
+converted Open-Unmix folders load with ``AutoModel`` and work through the same pipelines.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from transformers.utils import ModelOutput
 from ...audio.spectral import istft, stft
 from ..modeling_utils import HFSynthPreTrainedModel
 from .configuration_separation import SeparationConfig
+from .modeling_openunmix import OpenUnmixNetwork, OpenUnmixSeparator
 
 #: Below this peak an input is treated as silence (-80 dBFS): there is nothing to separate.
 SILENCE_PEAK = 1e-4
@@ -37,7 +42,7 @@ SILENCE_PEAK = 1e-4
 class SeparationOutput(ModelOutput):
     """
     stems: (batch, stems, channels, samples) waveforms; they sum to the input over the stem axis.
-    masks: (batch, stems, channels, bins, frames) soft masks (None when chunked).
+    masks: (batch, stems, channels, bins, frames) soft masks (None when chunked, and for Open-Unmix).
     """
 
     stems: torch.Tensor | None = None
@@ -50,6 +55,12 @@ class SeparationAudioOutput(ModelOutput):
     model, (batch, stems, channels, samples) otherwise, with names in ``config.stem_names``."""
 
     stems: torch.Tensor | None = None
+
+
+def refuse_post_filter(post_filter: dict) -> None:
+    """The mask architecture has no post-filter: its options are an error, not silently ignored."""
+    if post_filter:
+        raise ValueError(f"{sorted(post_filter)}: post-filter options are for Open-Unmix models only")
 
 
 class MaskEstimator(nn.Module):
@@ -96,9 +107,14 @@ class SeparationPreTrainedModel(HFSynthPreTrainedModel):
         if isinstance(module, MaskEstimator):
             nn.init.zeros_(module.input_shift)
             nn.init.ones_(module.input_scale)
+        elif isinstance(module, OpenUnmixNetwork):  # Open-Unmix's initial normalisation: none
+            nn.init.zeros_(module.input_mean)
+            for scale in (module.input_scale, module.output_scale, module.output_mean):
+                nn.init.ones_(scale)
         elif isinstance(module, nn.Linear):
             nn.init.xavier_uniform_(module.weight)
-            nn.init.zeros_(module.bias)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
         elif isinstance(module, nn.LayerNorm):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
@@ -108,20 +124,25 @@ class SeparationModel(SeparationPreTrainedModel):
     """Separates a (batch, channels, samples) mixture into ``config.stem_names`` stems.
 
     ``forward`` is the differentiable training path on one segment; :meth:`separate` handles any
-    length with overlapping chunks; :meth:`audio_to_audio` is what the ``audio-to-audio`` pipeline
-    calls (it validates the input first).
+    length (with overlapping chunks for the mask architecture); :meth:`audio_to_audio` is what the
+    ``audio-to-audio`` pipeline calls (it validates the input first). Open-Unmix models take the
+    post-filter options ``niter``, ``wiener_win_len`` and ``residual`` in all three.
     """
 
     def __init__(self, config: SeparationConfig):
         super().__init__(config)
-        self.masker = MaskEstimator(
-            config.n_fft // 2 + 1, config.num_stems, config.hidden_size, config.lstm_layers, config.dropout
-        )
+        if config.architecture == "openunmix":
+            self.openunmix = OpenUnmixSeparator(config)
+        else:
+            self.masker = MaskEstimator(
+                config.n_fft // 2 + 1, config.num_stems, config.hidden_size, config.lstm_layers, config.dropout
+            )
         self.post_init()
 
     # ------------------------------------------------------------------------------ one segment
-    def forward(self, input_values: torch.Tensor) -> SeparationOutput:
-        """(batch, channels, samples) mixture -> stems (batch, stems, channels, samples) and masks."""
+    def forward(self, input_values: torch.Tensor, **post_filter) -> SeparationOutput:
+        """(batch, channels, samples) mixture -> stems (batch, stems, channels, samples) and masks
+        (mask architecture; Open-Unmix answers stems only)."""
         if input_values.ndim != 3:
             raise ValueError(f"input_values must be (batch, channels, samples); got shape {tuple(input_values.shape)}")
         batch, channels, samples = input_values.shape
@@ -129,6 +150,12 @@ class SeparationModel(SeparationPreTrainedModel):
             raise ValueError(
                 f"audio has {samples} samples; separation needs at least n_fft={self.config.min_input_samples}"
             )
+        if self.config.architecture == "openunmix":
+            if self.config.audio_channels not in (1, channels):
+                raise ValueError(f"this Open-Unmix model separates {self.config.audio_channels}-channel audio; "
+                                 f"got {channels} channels")
+            return SeparationOutput(stems=self.openunmix(input_values, **post_filter))
+        refuse_post_filter(post_filter)
         n_fft, hop = self.config.n_fft, self.config.hop_length
         spec = stft(input_values.reshape(batch * channels, samples).float(), n_fft, hop)  # (N, bins, frames), float32
         masks = self.masker(torch.log(spec.abs() + 1e-4).to(self.dtype)).float()    # (N, stems, bins, frames)
@@ -139,14 +166,19 @@ class SeparationModel(SeparationPreTrainedModel):
 
     # ------------------------------------------------------------------------------ any length
     @torch.no_grad()
-    def separate(self, input_values: torch.Tensor) -> torch.Tensor:
+    def separate(self, input_values: torch.Tensor, **post_filter) -> torch.Tensor:
         """(batch, channels, samples) of any length -> stems (batch, stems, channels, samples).
 
-        The input is scaled to ``config.input_rms`` (stems scaled back) and cut into chunks of
-        ``chunk_in_s`` that overlap by ``overlap_in_s``; chunk outputs are cross-faded with linear
-        ramps over the overlaps. Each chunk's stems sum to its mixture and the fade weights sum to
-        one, so the stems still sum to the input.
+        Open-Unmix separates the whole input in one pass, at its own level (its recurrent networks
+        see every frame, as in the original). For the mask architecture, the input is scaled to
+        ``config.input_rms`` (stems scaled back) and cut into chunks of ``chunk_in_s`` that overlap
+        by ``overlap_in_s``; chunk outputs are cross-faded with linear ramps over the overlaps. Each
+        chunk's stems sum to its mixture and the fade weights sum to one, so the stems still sum to
+        the input.
         """
+        if self.config.architecture == "openunmix":
+            return self(input_values, **post_filter).stems
+        refuse_post_filter(post_filter)
         samples = input_values.shape[-1]
         gain = self.config.input_rms / input_values.square().mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-8)
         mixture = input_values * gain
@@ -202,9 +234,10 @@ class SeparationModel(SeparationPreTrainedModel):
         if bool((peaks < SILENCE_PEAK).any()):
             peak = float(peaks.min())
             raise ValueError(f"audio is silent (peak {peak:.2g}, below -80 dBFS): there is nothing to separate")
-        return input_values.to(self.dtype)
+        return input_values.float()  # the STFT runs in float32 whatever the networks' precision
 
-    def audio_to_audio(self, input_values: torch.Tensor) -> SeparationAudioOutput:
-        """Pipeline entry: validated (batch, channels, samples) -> stems in the pipeline's layout."""
-        stems = self.separate(self.check_mixture(input_values))  # (B, stems, C, samples)
+    def audio_to_audio(self, input_values: torch.Tensor, **post_filter) -> SeparationAudioOutput:
+        """Pipeline entry: validated (batch, channels, samples) -> stems in the pipeline's layout.
+        ``post_filter``: Open-Unmix's ``niter``, ``wiener_win_len``, ``residual`` for this call."""
+        stems = self.separate(self.check_mixture(input_values), **post_filter)  # (B, stems, C, samples)
         return SeparationAudioOutput(stems=stems[:, :, 0] if stems.shape[2] == 1 else stems)

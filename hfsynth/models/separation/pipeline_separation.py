@@ -23,8 +23,11 @@ class SeparationPipeline(HFSynthPipeline):
 
     model_class = SeparationModel
 
-    def __call__(self, audio: np.ndarray | torch.Tensor, sampling_rate: int | None = None) -> AudioPipelineOutput:
+    def __call__(
+        self, audio: np.ndarray | torch.Tensor, sampling_rate: int | None = None, **post_filter
+    ) -> AudioPipelineOutput:
         """Separates ``audio`` (samples,) or (channels, samples) at ``sampling_rate`` (default the model's).
+        Open-Unmix models take ``niter``, ``wiener_win_len`` and ``residual`` (default: their config's).
 
         Returns ``audios`` (stems, [channels,] samples) in ``config.stem_names`` order, the same by
         name in ``stems``, and one gain for all stems, so they keep their balance (and their sum).
@@ -33,7 +36,7 @@ class SeparationPipeline(HFSynthPipeline):
         waveform, notes = conform_audio(audio, sampling_rate, self.sampling_rate, self.config.audio_channels)
         waveform = torch.from_numpy(waveform).reshape(1, self.config.audio_channels, -1).to(self.device)
         # 2. separate (validates length and silence, chunks long inputs)
-        stems = self.model.audio_to_audio(waveform).stems                           # (1, stems, [C,] samples)
+        stems = self.model.audio_to_audio(waveform, **post_filter).stems             # (1, stems, [C,] samples)
         # 3. postprocess
         stems = finalize_audio(stems)[0]
         named = {name: stems[index].cpu().numpy() for index, name in enumerate(self.config.stem_names)}
