@@ -12,20 +12,24 @@ import math
 import torch
 import torch.nn.functional as F
 
+#: The floor of the log-scales (PixelCNN++'s): a component never gets narrower than exp(-7).
 LOG_SCALE_MIN = -7.0
 
 
-def split_parameters(params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(B, 3K, T) -> logit_weights, means, log_scales, each (B, K, T)."""
+def split_parameters(params: torch.Tensor, log_scale_min: float | None = LOG_SCALE_MIN
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(B, 3K, T) -> logit_weights, means, log_scales, each (B, K, T); the log-scales floored at
+    ``log_scale_min`` (``None``: not floored)."""
     if params.shape[1] % 3:
         raise ValueError(f"mixture parameters need 3K channels; got {params.shape[1]}")
     logit_weights, means, log_scales = params.chunk(3, dim=1)
-    return logit_weights, means, log_scales.clamp(min=LOG_SCALE_MIN)
+    return logit_weights, means, log_scales if log_scale_min is None else log_scales.clamp(min=log_scale_min)
 
 
-def discretized_mix_logistic_nll(params: torch.Tensor, target: torch.Tensor, num_classes: int = 65536) -> torch.Tensor:
+def discretized_mix_logistic_nll(params: torch.Tensor, target: torch.Tensor, num_classes: int = 65536,
+                                 log_scale_min: float = LOG_SCALE_MIN) -> torch.Tensor:
     """Mean negative log-likelihood of ``target`` (B, T) in [-1, 1] under ``params`` (B, 3K, T)."""
-    logit_weights, means, log_scales = split_parameters(params)
+    logit_weights, means, log_scales = split_parameters(params, log_scale_min)
     x = target.unsqueeze(1)                               # (B, 1, T), broadcasts over K
     half_bin = 1.0 / (num_classes - 1)
     inv_scale = torch.exp(-log_scales)
@@ -44,13 +48,14 @@ def discretized_mix_logistic_nll(params: torch.Tensor, target: torch.Tensor, num
     return -log_likelihood.mean()
 
 
-def sample_mix_logistic(params: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+def sample_mix_logistic(params: torch.Tensor, uniform: torch.Tensor, log_scale_min: float = LOG_SCALE_MIN
+                        ) -> torch.Tensor:
     """Draws amplitudes (B, T) from ``params`` (B, 3K, T) given noise ``uniform`` (2, B, T) in (0, 1).
 
     The noise is passed in (rather than drawn here) so that two generation strategies fed the
     same noise produce the same samples.
     """
-    logit_weights, means, log_scales = split_parameters(params)
+    logit_weights, means, log_scales = split_parameters(params, log_scale_min)
     eps = 1e-5
     gumbel = -torch.log(-torch.log(uniform[0].clamp(eps, 1 - eps)))   # (B, T)
     component = (logit_weights + gumbel.unsqueeze(1)).argmax(dim=1, keepdim=True)  # (B, 1, T)
@@ -66,3 +71,24 @@ def sample_categorical(logits: torch.Tensor, uniform: torch.Tensor, temperature:
     cdf = probs.cumsum(dim=-1)
     index = torch.searchsorted(cdf, uniform.unsqueeze(-1).to(cdf.dtype)).squeeze(-1)
     return index.clamp(max=logits.shape[1] - 1)
+
+
+def sample_mix_logistic_gumbel(params: torch.Tensor, component_uniform: torch.Tensor, logistic_uniform: torch.Tensor,
+                               log_scale_min: float | None = LOG_SCALE_MIN) -> torch.Tensor:
+    """PixelCNN++'s sampler, one step: ``params`` (B, 3K) -> amplitudes (B,) in [-1, 1].
+
+    The component is the Gumbel-max ``argmax(logit_k - log(-log(u_k)))`` with one uniform per
+    component (``component_uniform`` (B, K)), the amplitude ``mean + exp(log_scale) (log u -
+    log(1 - u))`` with ``logistic_uniform`` (B,) (both in (0, 1), e.g. drawn in (1e-5, 1 - 1e-5)),
+    clipped to [-1, 1]; the chosen log-scale is floored at ``log_scale_min`` unless it is ``None``.
+    Written as r9y9's ``sample_from_discretized_mix_logistic`` computes it, so that recorded noise
+    gives its samples bit for bit.
+    """
+    logit_weights, means, log_scales = split_parameters(params, None)
+    component = (logit_weights - torch.log(-torch.log(component_uniform))).argmax(dim=1, keepdim=True)  # (B, 1)
+    mean = means.gather(1, component)[:, 0]
+    log_scale = log_scales.gather(1, component)[:, 0]
+    if log_scale_min is not None:
+        log_scale = log_scale.clamp(min=log_scale_min)
+    u = logistic_uniform
+    return (mean + torch.exp(log_scale) * (torch.log(u) - torch.log(1.0 - u))).clamp(-1.0, 1.0)

@@ -7,6 +7,11 @@ Two ways to generate, which give the same samples for the same noise:
   (:class:`ConvQueue`) of the past inputs its taps read, so a new sample costs one matrix product
   per layer, whatever the receptive field.
 
+What each step draws is the sampler's business (``config.sampling``, :mod:`.sampling_wavenet`):
+the randomness comes from a noise source, so recorded noise replays a reference's samples. The
+network reads *samples*: mu-law codes (int64) for a categorical model, amplitudes for a mixture
+one; generation carries them and decodes the codes to audio once, at the end.
+
 One class answers both of hfsynth's public entry points: ``text-to-audio`` calls
 :meth:`WaveNetModel.generate` (a prompt picks the class of a class-conditioned model) and
 ``audio-to-audio`` calls :meth:`WaveNetModel.audio_to_audio` (a vocoder: audio -> mel -> audio).
@@ -25,15 +30,18 @@ from transformers.utils import ModelOutput
 
 from ...audio.emphasis import de_emphasis, pre_emphasis
 from ...audio.mel import MelSpectrogram
-from ...audio.mulaw import mulaw_compress, mulaw_decode, mulaw_encode, mulaw_expand
+from ...audio.mulaw import mulaw_compress, mulaw_expand
+from ...audio.normalized_mel import DbNormalizedMel, StandardizedLogMel
 from ...audio.validation import check_audio_tensor
 from ...validation import check_positive_int, check_positive_number
-from ...modules.mixture_of_logistics import discretized_mix_logistic_nll, sample_categorical, sample_mix_logistic
+from ...modules.mixture_of_logistics import discretized_mix_logistic_nll
 from ...pipelines.contract import finalize_audio
 from ..generation_utils import AudioGenerationMixin, AudioGenerationOutput, ProgressBar, progress, random_source
 from ..modeling_utils import HFSynthPreTrainedModel
 from .configuration_wavenet import WaveNetConfig
 from .prompting_wavenet import class_for_prompt, decode_byte_prompts
+from .sampling_wavenet import GeneratorNoise, NoiseSource, build_sampler
+from .upsampling_wavenet import SmoothingConv, build_upsampler
 #: Floor of the conditioning log-mel (-100 dB for magnitudes). :meth:`WaveNetModel.mel_from_audio`
 #: maps it to -1 and 0 dB to +1, so the conditioning starts near unit scale.
 MEL_FLOOR = 1e-5
@@ -74,7 +82,7 @@ class ConvQueue:
         self.position = 0
         taps = torch.arange(kernel_size, device=like.device) * dilation - (kernel_size - 1) * dilation
         positions = torch.arange(self.size, device=like.device)
-        self.tap_indices = ((positions[:, None] + taps[None, :]) % self.size).unbind(0)
+        self.tap_indices = (positions[:, None] + taps[None, :]) % self.size                # (size, k)
 
     def window(self, x_t: torch.Tensor) -> torch.Tensor:
         """Stores the current input (B, C) and returns the taps (B, C, k), oldest first."""
@@ -104,15 +112,14 @@ class ResidualLayer(nn.Module):
         self.out = nn.Conv1d(config.gate_channels // 2, config.residual_channels + config.skip_channels, 1)
         self.dropout = nn.Dropout(config.dropout)
         self.residual_channels = config.residual_channels
+        self.residual_scale = config.residual_scale
 
     def _gate_and_split(self, h: torch.Tensor, residual: torch.Tensor):
-        """Gated activation, then the 1x1 output split into (residual stream, skip); works on
-        (B, C, T) sequences and (B, C) single steps alike."""
+        """Gated activation, then the 1x1 output split into (residual stream, skip), on (B, C, T)."""
         a, b = h.chunk(2, dim=1)
-        z = torch.tanh(a) * torch.sigmoid(b)
-        out = self.out(z) if z.ndim == 3 else pointwise(self.out, z)
+        out = self.out(torch.tanh(a) * torch.sigmoid(b))
         res, skip = out.split([self.residual_channels, out.shape[1] - self.residual_channels], dim=1)
-        return (residual + res) * math.sqrt(0.5), skip
+        return (residual + res) * self.residual_scale, skip
 
     def conditioning_bias(self, local: torch.Tensor | None, global_: torch.Tensor | None) -> torch.Tensor | None:
         """What the conditioning adds before the gate: (B, gate, T) with a mel, (B, gate, 1) with a
@@ -128,40 +135,44 @@ class ResidualLayer(nn.Module):
         h = self.dilated(F.pad(self.dropout(x), (self.padding, 0)))
         return self._gate_and_split(h if bias is None else h + bias, x)
 
-    def step(self, x_t: torch.Tensor, queue: ConvQueue, bias_t: torch.Tensor | None):
-        """One sample: x_t (B, R), bias_t (B, gate) or None -> (residual (B, R), skip (B, S))."""
-        h = F.linear(queue.window(x_t).flatten(1), self.dilated.weight.flatten(1), self.dilated.bias)
-        return self._gate_and_split(h if bias_t is None else h + bias_t, x_t)
+
+class LayerStep:
+    """One :class:`ResidualLayer` during incremental generation: its ring buffer, its weights as the
+    matrices each step multiplies and its conditioning per step, looked up once per generation (a
+    step is then a handful of tensor ops: the same arithmetic as :meth:`ResidualLayer.forward`)."""
+
+    def __init__(self, layer: ResidualLayer, batch: int, like: torch.Tensor, bias: torch.Tensor | None):
+        self.queue = ConvQueue(batch, layer.dilated.in_channels, layer.dilated.kernel_size[0], layer.dilation, like)
+        self.weight, self.bias = layer.dilated.weight.flatten(1), layer.dilated.bias        # (gate, R * k)
+        self.out_weight, self.out_bias = layer.out.weight[:, :, 0], layer.out.bias          # (R + S, gate / 2)
+        self.conditioning = None if bias is None else bias.permute(2, 0, 1)                # (T or 1, B, gate)
+        self.last = 0 if bias is None else bias.shape[-1] - 1
+        self.residual_channels, self.residual_scale = layer.residual_channels, layer.residual_scale
+
+    def __call__(self, x_t: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """One sample: x_t (B, R) at step t -> (residual (B, R), skip (B, S))."""
+        h = F.linear(self.queue.window(x_t).flatten(1), self.weight, self.bias)
+        if self.conditioning is not None:
+            h = h + self.conditioning[min(t, self.last)]
+        a, b = h.chunk(2, dim=1)
+        out = F.linear(torch.tanh(a) * torch.sigmoid(b), self.out_weight, self.out_bias)
+        return (x_t + out[:, : self.residual_channels]) * self.residual_scale, out[:, self.residual_channels :]
 
 
-class SmoothingConv(nn.Conv2d):
-    """A (1, 2s+1) convolution along time, initialised to a moving average over 2s+1 samples."""
-
-    def __init__(self, scale: int):
-        super().__init__(1, 1, (1, 2 * scale + 1), padding=(0, scale), bias=False)
-
-    def reset_to_moving_average(self) -> None:
-        nn.init.constant_(self.weight, 1.0 / self.weight.shape[-1])
-
-
-class ConditionUpsampler(nn.Module):
-    """Mel frames (B, C, F) -> per-sample conditioning (B, C, F * hop).
-
-    Each scale stretches time by nearest-neighbour repetition and smooths it with a 2-D convolution
-    initialised to a moving average, so training starts from linear-interpolation-like features.
-    """
-
-    def __init__(self, channels: int, scales: list[int]):
-        super().__init__()
-        self.prenet = nn.Conv1d(channels, channels, 3, padding=1)
-        self.scales = list(scales)
-        self.smoothers = nn.ModuleList(SmoothingConv(s) for s in self.scales)
-
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        c = self.prenet(mel).unsqueeze(1)                                    # (B, 1, C, F)
-        for scale, smoother in zip(self.scales, self.smoothers):
-            c = smoother(F.interpolate(c, scale_factor=(1, scale), mode="nearest"))
-        return c.squeeze(1)                                                  # (B, C, F * hop)
+def build_mel_frontend(config: WaveNetConfig) -> nn.Module | None:
+    """The module ``config.mel_frontend`` names (``None`` without a mel): hfsynth's log-mel
+    (scaled in :meth:`WaveNetModel.mel_from_audio`) or one of :mod:`hfsynth.audio.normalized_mel`."""
+    if not config.local_cond_channels or config.mel_frontend == "none":
+        return None
+    common = dict(sampling_rate=config.sampling_rate, n_fft=config.mel_n_fft, hop_length=config.hop_length,
+                  n_mels=config.local_cond_channels, fmin=config.mel_fmin, fmax=config.mel_fmax)
+    if config.mel_frontend == "db_normalized":
+        return DbNormalizedMel(**common, min_level_db=config.mel_min_level_db, ref_level_db=config.mel_ref_level_db,
+                               rescale_peak=config.mel_rescale_peak)
+    if config.mel_frontend == "standardized_log10":
+        return StandardizedLogMel(**common, win_length=config.mel_win_length, highpass_hz=config.mel_highpass_hz,
+                                  mean=config.mel_mean, std=config.mel_std)
+    return MelSpectrogram(**common, center=False, log=True, clamp_min=MEL_FLOOR)
 
 
 class WaveNetPreTrainedModel(HFSynthPreTrainedModel):
@@ -185,32 +196,54 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
     def __init__(self, config: WaveNetConfig):
         super().__init__(config)
         self.categorical = config.output_distribution == "mulaw256"
-        if self.categorical:
-            self.input_embedding = nn.Embedding(config.quantization_channels, config.residual_channels)
+        self.codec = config.mulaw_codec
+        if config.uses_scalar_input:
+            self.input_conv = nn.Conv1d(1, config.residual_channels, config.input_kernel_size)
         else:
-            self.input_conv = nn.Conv1d(1, config.residual_channels, 1)
+            self.input_embedding = nn.Embedding(config.quantization_channels, config.residual_channels)
+        self.input_skip = nn.Conv1d(config.residual_channels, config.skip_channels, 1) if config.input_skip else None
         self.class_embedding = (nn.Embedding(config.global_cond_classes, config.global_cond_channels)
                                 if config.global_cond_classes else None)
-        self.upsampler = (ConditionUpsampler(config.local_cond_channels, config.upsample_scales)
-                          if config.local_cond_channels else None)
-        self.mel_frontend = (  # no weights: the filterbank follows the config (see mel_from_audio)
-            MelSpectrogram(config.sampling_rate, n_fft=config.mel_n_fft, hop_length=config.hop_length,
-                           n_mels=config.local_cond_channels, fmin=config.mel_fmin, fmax=config.mel_fmax,
-                           center=False, log=True, clamp_min=MEL_FLOOR)
-            if config.local_cond_channels else None
-        )
+        self.upsampler = build_upsampler(config) if config.local_cond_channels else None
+        self.mel_frontend = build_mel_frontend(config)  # no weights: it follows the config
         self.layers = nn.ModuleList(ResidualLayer(config, d) for d in config.dilations)
         self.head_hidden = nn.Conv1d(config.skip_channels, config.skip_channels, 1)
+        self.head_condition = (nn.Conv1d(config.local_cond_channels, config.skip_channels, 1, bias=False)
+                               if config.head_conditioning else None)
         self.head_out = nn.Conv1d(config.skip_channels, config.output_channels, 1)
+        self.skip_scale = math.sqrt(1.0 / len(self.layers)) if config.skip_scale is None else config.skip_scale
         self.post_init()
 
     # ----------------------------------------------------------------------------------- inputs
+    def samples_from_audio(self, audio: torch.Tensor) -> torch.Tensor:
+        """Audio (B, T) in [-1, 1] -> what the network reads: int64 mu-law codes (categorical) or
+        the amplitudes themselves (mixture of logistics)."""
+        return self.codec.encode(audio) if self.categorical else audio
+
+    def audio_from_samples(self, samples: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`samples_from_audio` (the codes decoded)."""
+        return self.codec.decode(samples) if self.categorical else samples
+
+    def input_features(self, samples: torch.Tensor) -> torch.Tensor:
+        """Samples (B, T) -> input features (B, R, T): a code's embedding, or the input convolution
+        of each sample as a number (a code ``c`` reads as ``c / (Q - 1) - 0.5``)."""
+        if not self.config.uses_scalar_input:
+            return self.input_embedding(samples).transpose(1, 2)
+        return self.scalar_features(self.input_values(samples))
+
+    def input_values(self, samples: torch.Tensor) -> torch.Tensor:
+        """Samples (B, ...) -> the numbers a scalar-input network reads."""
+        if self.categorical:
+            return samples.to(self.dtype) / (self.config.quantization_channels - 1) - 0.5
+        return samples.to(self.dtype)
+
+    def scalar_features(self, values: torch.Tensor) -> torch.Tensor:
+        """Numbers (B, T) -> input features (B, R, T) by the causal input convolution (zeros before)."""
+        return self.input_conv(F.pad(values.unsqueeze(1), (self.config.input_kernel_size - 1, 0)))
+
     def encode_inputs(self, audio: torch.Tensor) -> torch.Tensor:
         """Audio (B, T) in [-1, 1] -> input features (B, R, T)."""
-        if self.categorical:
-            codes = mulaw_encode(audio, self.config.quantization_channels)
-            return self.input_embedding(codes).transpose(1, 2)
-        return self.input_conv(audio.unsqueeze(1))
+        return self.input_features(self.samples_from_audio(audio))
 
     def conditioning(self, num_samples: int, mel: torch.Tensor | None, class_ids: torch.Tensor | None, batch: int):
         """Validates conditioning and returns (local (B, C, num_samples) or None, global (B, G) or None)."""
@@ -249,13 +282,16 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
 
     # --------------------------------------------------------------------------------- training
     def logits_from_features(self, x: torch.Tensor, local: torch.Tensor | None, global_: torch.Tensor | None):
-        """Input features (B, R, T) and conditioning -> logits (B, output_channels, T)."""
-        skips = 0.0
+        """Input features (B, R, T) and conditioning -> logits (B, output_channels, T): output t
+        reads the features up to t and the conditioning of position t."""
+        skips = 0.0 if self.input_skip is None else self.input_skip(x)
         for layer in self.layers:
             x, skip = layer(x, layer.conditioning_bias(local, global_))
             skips = skips + skip
-        h = F.relu(self.head_hidden(F.relu(skips * math.sqrt(1.0 / len(self.layers)))))
-        return self.head_out(h)
+        h = self.head_hidden(F.relu(skips * self.skip_scale))
+        if self.head_condition is not None:
+            h = h + self.head_condition(local)
+        return self.head_out(F.relu(h))
 
     def forward(
         self, input_values: torch.Tensor, mel: torch.Tensor | None = None, class_ids: torch.Tensor | None = None
@@ -268,7 +304,7 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
         """
         if input_values.ndim != 2 or input_values.shape[-1] < 2:
             raise ValueError(f"input_values must be (batch, samples >= 2) audio; got {tuple(input_values.shape)}")
-        audio = pre_emphasis(input_values.clamp(-1.0, 1.0).to(self.dtype), self.config.pre_emphasis).clamp(-1.0, 1.0)
+        audio = self.waveform_to_network(input_values.to(self.dtype))
         if mel is not None and mel.shape[-1] * self.config.hop_length != audio.shape[-1]:
             raise ValueError(
                 f"audio of {audio.shape[-1]} samples does not fit {mel.shape[-1]} mel frames x hop "
@@ -280,6 +316,14 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
         )
         return WaveNetOutput(loss=self.next_sample_loss(logits, audio[:, 1:]), logits=logits)
 
+    def waveform_to_network(self, audio: torch.Tensor) -> torch.Tensor:
+        """Audio -> the waveform the network models: clipped, times ``config.audio_gain``, pre-emphasised."""
+        return pre_emphasis(audio.clamp(-1.0, 1.0) * self.config.audio_gain, self.config.pre_emphasis).clamp(-1.0, 1.0)
+
+    def network_to_waveform(self, audio: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`waveform_to_network` (but the clipping): de-emphasised, divided by the gain."""
+        return de_emphasis(audio, self.config.pre_emphasis) / self.config.audio_gain
+
     def noisy_past(self, audio: torch.Tensor) -> torch.Tensor:
         """The teacher-forced inputs with ``config.input_noise`` added in the companded domain (training only)."""
         if not (self.training and self.config.input_noise):
@@ -289,16 +333,10 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
 
     def next_sample_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.categorical:
-            return F.cross_entropy(logits, mulaw_encode(target, self.config.quantization_channels))
-        return discretized_mix_logistic_nll(logits, target)
+            return F.cross_entropy(logits, self.codec.encode(target))
+        return discretized_mix_logistic_nll(logits, target, log_scale_min=self.config.log_scale_min)
 
     # ------------------------------------------------------------------------------- generation
-    def draw(self, logits: torch.Tensor, uniform: torch.Tensor, temperature: float) -> torch.Tensor:
-        """Samples amplitudes (B, 1) from one step's logits (B, C, 1) and noise (2, B, 1)."""
-        if self.categorical:
-            codes = sample_categorical(logits, uniform[0], temperature)
-            return mulaw_decode(codes, self.config.quantization_channels)
-        return sample_mix_logistic(logits, uniform)
 
     @torch.inference_mode()
     def generate(
@@ -313,6 +351,7 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
         seed: int | None = None,
         temperature: float = 1.0,
         progress_bar: ProgressBar = None,
+        noise: NoiseSource | None = None,
         return_dict_in_generate: bool = False,
         **kwargs,
     ) -> torch.Tensor | AudioGenerationOutput:
@@ -330,10 +369,12 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
             generator / seed: randomness of the sampling (torch's global RNG if neither).
             temperature: softmax temperature of mu-law models (< 1 is more conservative).
             progress_bar: see :data:`~hfsynth.models.generation_utils.ProgressBar`.
+            noise: where the sampler's random numbers come from instead (e.g. a
+                :class:`~hfsynth.models.wavenet.sampling_wavenet.RecordedNoise` replaying a reference's).
         """
         self.check_generate_kwargs(
             kwargs, "input_ids or class_ids, mel, audio_length_in_s, batch_size, generator, seed, temperature, "
-            "progress_bar",
+            "progress_bar, noise",
         )
         class_ids, batch = self.requested_classes(input_ids, attention_mask, class_ids)
         if mel is not None:
@@ -350,7 +391,7 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
             num_samples = self.num_samples_for(audio_length_in_s)
         audio = self.sample_waveform(
             num_samples, mel=mel, class_ids=class_ids, batch_size=batch or 1, generator=random_source(generator, seed),
-            temperature=temperature, progress_bar=progress_bar,
+            temperature=temperature, progress_bar=progress_bar, noise=noise,
         )
         return self.generation_output(audio, return_dict_in_generate)
 
@@ -393,12 +434,14 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
         incremental: bool = True,
         temperature: float = 1.0,
         progress_bar: ProgressBar = False,
+        noise: NoiseSource | None = None,
     ) -> torch.Tensor:
         """The sampling loop: (batch, num_samples) raw audio (in [-1, 1] unless the de-emphasis of a
         ``config.pre_emphasis`` model lifts the low frequencies above it).
 
         ``incremental=False`` recomputes the receptive field for every sample (the reference
-        the fast path is tested against).
+        the fast path is tested against). ``noise`` (default: fresh draws from ``generator``)
+        feeds the sampler ``config.sampling`` names.
         """
         check_positive_int(num_samples, "num_samples")
         check_positive_int(batch_size, "batch_size")
@@ -406,60 +449,92 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
         if mel is not None:
             batch_size = mel.shape[0]
         local, global_ = self.conditioning(num_samples, mel, class_ids, batch_size)
-        uniform = torch.rand((num_samples, 2, batch_size, 1), generator=generator, device="cpu").to(self.device)
+        sampler = build_sampler(self.config, temperature)
+        sampler.begin(num_samples, batch_size, GeneratorNoise(generator) if noise is None else noise)
+        samples = self.initial_samples(batch_size, num_samples + 1)            # samples[:, 0]: the start
         step = self._incremental_steps if incremental else self._naive_steps
-        audio = torch.zeros(batch_size, num_samples + 1, device=self.device, dtype=self.dtype)  # x[0] = silence
-        for t, logits in enumerate(progress(step(audio, local, global_), num_samples, progress_bar)):
-            audio[:, t + 1] = self.draw(logits, uniform[t], temperature)[:, 0]
-        return de_emphasis(audio[:, 1:], self.config.pre_emphasis)
+        for t, logits in enumerate(progress(step(samples, local, global_), num_samples, progress_bar)):
+            samples[:, t + 1] = sampler(logits[:, :, 0], t)
+        return self.network_to_waveform(self.audio_from_samples(samples[:, 1:]))
 
-    def _naive_steps(self, audio: torch.Tensor, local: torch.Tensor | None, global_: torch.Tensor | None):
-        """Yields the logits for sample t+1 after ``audio[:, t]`` was written, from scratch each time."""
+    def initial_samples(self, batch: int, length: int) -> torch.Tensor:
+        """(batch, length) samples holding the start (``config.initial_code``, else silence) everywhere."""
+        if not self.categorical:
+            return torch.zeros(batch, length, device=self.device, dtype=self.dtype)
+        code = self.config.initial_code
+        if code is None:
+            code = int(self.codec.encode(torch.zeros(1)).item())
+        return torch.full((batch, length), code, device=self.device, dtype=torch.long)
+
+    def _naive_steps(self, samples: torch.Tensor, local: torch.Tensor | None, global_: torch.Tensor | None):
+        """Yields the logits for sample t+1 after ``samples[:, t]`` was written, from scratch each time."""
         field = self.config.receptive_field
-        for t in range(audio.shape[1] - 1):
+        for t in range(samples.shape[1] - 1):
             start = max(0, t + 1 - field)
-            x = self.encode_inputs(audio[:, start : t + 1])
+            x = self.input_features(samples[:, start : t + 1])
             window_local = None if local is None else local[:, :, start : t + 1]
             yield self.logits_from_features(x, window_local, global_)[:, :, -1:]
 
-    def _incremental_steps(self, audio: torch.Tensor, local: torch.Tensor | None, global_: torch.Tensor | None):
+    def _incremental_steps(self, samples: torch.Tensor, local: torch.Tensor | None, global_: torch.Tensor | None):
         """The same logits as :meth:`_naive_steps`, from per-layer ring buffers: O(layers) per sample."""
-        batch = audio.shape[0]
-        queues = [ConvQueue(batch, self.config.residual_channels, self.config.kernel_size, layer.dilation, audio)
-                  for layer in self.layers]
-        biases = [layer.conditioning_bias(local, global_) for layer in self.layers]  # (B, gate, T or 1)
-        scale = math.sqrt(1.0 / len(self.layers))
-        for t in range(audio.shape[1] - 1):
-            x_t = self.encode_inputs(audio[:, t : t + 1])[:, :, 0]                  # (B, R)
-            skips = 0.0
-            for layer, queue, bias in zip(self.layers, queues, biases):
-                bias_t = None if bias is None else bias[:, :, min(t, bias.shape[-1] - 1)]
-                x_t, skip = layer.step(x_t, queue, bias_t)
+        batch, like = samples.shape[0], self.head_out.weight
+        input_step = self._input_step(batch, like)
+        steps = [LayerStep(layer, batch, like, layer.conditioning_bias(local, global_)) for layer in self.layers]
+        head_bias = None if self.head_condition is None else self.head_condition(local).permute(2, 0, 1)  # (T, B, S)
+        hidden, hidden_bias = self.head_hidden.weight[:, :, 0], self.head_hidden.bias
+        out, out_bias = self.head_out.weight[:, :, 0], self.head_out.bias
+        for t in range(samples.shape[1] - 1):
+            x_t = input_step(samples[:, t])                                        # (B, R)
+            skips = 0.0 if self.input_skip is None else pointwise(self.input_skip, x_t)
+            for step in steps:
+                x_t, skip = step(x_t, t)
                 skips = skips + skip
-            h = F.relu(pointwise(self.head_hidden, F.relu(skips * scale)))
-            yield pointwise(self.head_out, h).unsqueeze(-1)                        # (B, C, 1)
+            h = F.linear(F.relu(skips * self.skip_scale), hidden, hidden_bias)
+            if head_bias is not None:
+                h = h + head_bias[t]
+            yield F.linear(F.relu(h), out, out_bias).unsqueeze(-1)                 # (B, C, 1)
+
+    def _input_step(self, batch: int, like: torch.Tensor):
+        """The input features of one sample, (B,) -> (B, R): the embedding, or the input
+        convolution over a ring buffer of the last ``config.input_kernel_size`` numbers."""
+        if not self.config.uses_scalar_input:
+            return self.input_embedding
+        weight, bias = self.input_conv.weight.flatten(1), self.input_conv.bias         # (R, k)
+        queue = ConvQueue(batch, 1, self.config.input_kernel_size, 1, like)
+        return lambda sample_t: F.linear(queue.window(self.input_values(sample_t)[:, None]).flatten(1), weight, bias)
 
     # ------------------------------------------------------------------- conditioning features
     def mel_from_audio(self, audio: torch.Tensor) -> torch.Tensor:
         """The local conditioning of a waveform, for training and vocoding alike.
 
-        audio (..., samples) -> (..., mels, frames), frames = ceil(samples / hop): frame k describes
-        samples [k * hop, (k + 1) * hop), so ``frames * hop == samples`` whenever samples is a
-        multiple of ``config.hop_length`` (a partial last hop is completed with silence).
+        audio (..., samples) -> (..., mels, frames). With hfsynth's front end, frames =
+        ceil(samples / hop): frame k describes samples [k * hop, (k + 1) * hop), so ``frames * hop
+        == samples`` whenever samples is a multiple of ``config.hop_length`` (a partial last hop is
+        completed with silence). The other front ends frame as their training scripts did
+        (:mod:`hfsynth.audio.normalized_mel`; the frames may describe :attr:`mel_lead_in` samples
+        before the audio).
 
-        The audio is zero-padded by (n_fft - hop) / 2 on both sides and framed without centring,
-        so each window is centred on the middle of its hop (a centred STFT would give one frame
-        more). Zeros, not reflections, because WaveNet itself starts from silence. The log
+        hfsynth's: the audio is zero-padded by (n_fft - hop) / 2 on both sides and framed without
+        centring, so each window is centred on the middle of its hop (a centred STFT would give one
+        frame more). Zeros, not reflections, because WaveNet itself starts from silence. The log
         magnitudes are scaled so that the floor (-100 dB) is -1 and 0 dB is +1.
         """
         if self.mel_frontend is None:
-            raise ValueError("this WaveNet takes no mel (local_cond_channels is 0)")
+            raise ValueError("this WaveNet takes no mel (local_cond_channels is 0, or mel_frontend is 'none')")
         audio = check_audio_tensor(audio).to(self.dtype)
+        if self.config.mel_frontend != "hfsynth":
+            return self.mel_frontend(audio)
         hop = self.config.hop_length
         overhang = self.config.mel_n_fft - hop  # window samples reaching beyond the frame's own hop
         padded = F.pad(audio, (overhang // 2, overhang - overhang // 2 + (-audio.shape[-1] % hop)))
         log_mel = self.mel_frontend(padded)                                 # (..., mels, frames)
         return 1.0 + log_mel / (-math.log(MEL_FLOOR) / 2)
+
+    @property
+    def mel_lead_in(self) -> int:
+        """Samples by which the waveform :meth:`mel_from_audio`'s frames describe starts before the
+        audio (``lws`` framing pads ``n_fft - hop`` in front); 0 for the other front ends."""
+        return getattr(self.mel_frontend, "lead_in", 0)
 
     # ------------------------------------------------------------------------- public contract
     def class_ids_for_prompts(self, prompts: list[str]) -> torch.Tensor | None:
@@ -480,15 +555,18 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
         generator: torch.Generator | None = None,
         temperature: float = 1.0,
         progress_bar: ProgressBar = None,
+        class_ids: torch.Tensor | list[int] | None = None,
     ) -> WaveNetAudioOutput:
         """Vocoder mode, as the ``audio-to-audio`` pipeline calls it: (batch, 1, samples) or
-        (batch, samples) audio -> :class:`WaveNetAudioOutput` of the same length, see :meth:`vocode`."""
+        (batch, samples) audio -> :class:`WaveNetAudioOutput` of the same length, see :meth:`vocode`
+        (``class_ids``: the speaker of a speaker-conditioned vocoder)."""
         audio = check_audio_tensor(input_values, "input_values")
         if audio.ndim == 3 and audio.shape[1] == 1:
             audio = audio[:, 0]
         if audio.ndim != 2:
             raise ValueError(f"input_values must be mono audio (batch, [1,] samples); got {tuple(audio.shape)}")
-        return WaveNetAudioOutput(audio=finalize_audio(self.vocode(audio, generator, temperature, progress_bar)))
+        vocoded = self.vocode(audio, generator, temperature, progress_bar, class_ids=class_ids)
+        return WaveNetAudioOutput(audio=finalize_audio(vocoded))
 
     @torch.inference_mode()
     def vocode(
@@ -497,15 +575,21 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
         generator: torch.Generator | None = None,
         temperature: float = 1.0,
         progress_bar: ProgressBar = None,
+        noise: NoiseSource | None = None,
+        class_ids: torch.Tensor | list[int] | None = None,
     ) -> torch.Tensor:
-        """(batch, samples) audio -> its mel -> (batch, samples) audio generated from that mel (raw)."""
+        """(batch, samples) audio -> its mel -> (batch, samples) audio generated from that mel (raw),
+        aligned with the input (the :attr:`mel_lead_in` samples before it are generated, then cut).
+        ``class_ids``: the class (speaker) of a class-conditioned vocoder, one or one per item."""
         if self.mel_frontend is None:
             raise ValueError(
                 "audio-to-audio needs a vocoder; this WaveNet has no mel conditioning (local_cond_channels is 0)"
             )
         if not torch.isfinite(audio).all():
             raise ValueError("audio contains NaN or infinite samples")
-        return self.sample_waveform(
-            audio.shape[-1], mel=self.mel_from_audio(audio), generator=generator, temperature=temperature,
-            progress_bar=progress_bar,
+        lead_in = self.mel_lead_in
+        generated = self.sample_waveform(
+            lead_in + audio.shape[-1], mel=self.mel_from_audio(audio), class_ids=class_ids, generator=generator,
+            temperature=temperature, progress_bar=progress_bar, noise=noise,
         )
+        return generated[:, lead_in:]

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ...pipelines.contract import finalize_audio
 from ...pipelines.pipeline_utils import AudioPipelineOutput, HFSynthPipeline, conform_audio
 from ...validation import check_int
 from ..prompting import byte_tokenizer
@@ -68,12 +69,13 @@ class WaveNetPipeline(HFSynthPipeline):
         """
         # 1. check inputs
         self.check_inputs(prompt, num_waveforms_per_prompt, class_label, mel, audio, audio_length_in_s)
-        # 2. prepare the conditioning: class ids or a mel
-        notes: list[str] = []
-        if audio is not None:
+        if audio is not None:  # re-synthesis: conform, then audio -> its mel -> audio, aligned with the input
             waveform, notes = conform_audio(audio, sampling_rate, self.sampling_rate, channels=1)
-            mel = self.model.mel_from_audio(torch.from_numpy(waveform).to(self.device)[None])
-            audio_length_in_s = waveform.shape[-1] / self.sampling_rate
+            class_ids, _ = self.prepare_class_ids(prompt, class_label, 1)   # a speaker-conditioned vocoder's speaker
+            audios = self.model.vocode(torch.from_numpy(waveform).to(self.device)[None], generator=generator,
+                                       temperature=temperature, progress_bar=self.progress_bar, class_ids=class_ids)
+            return self.output(finalize_audio(audios), notes=notes)
+        # 2. prepare the conditioning: class ids or a mel
         class_ids, batch_size = self.prepare_class_ids(prompt, class_label, num_waveforms_per_prompt)
         # 3. generate
         audios = self.model.generate(
@@ -81,7 +83,7 @@ class WaveNetPipeline(HFSynthPipeline):
             generator=generator, temperature=temperature, progress_bar=self.progress_bar,
         )
         # 4. postprocess
-        return self.output(audios[:, 0], notes=notes)
+        return self.output(audios[:, 0])
 
     # ----------------------------------------------------------------------------------- steps
     def check_inputs(
