@@ -8,6 +8,7 @@ from transformers import PretrainedConfig
 
 from ...audio.validation import check_stft_sizes
 from ...validation import (
+    check_finite_number,
     check_non_negative_number,
     check_positive_int,
     check_positive_number,
@@ -16,10 +17,25 @@ from ...validation import (
 )
 
 REPRESENTATIONS = ("mag_if", "mel_if")
+SPECTRAL_FRONTENDS = ("hfsynth", "magenta")
+INPUT_LAYERS = ("dense", "padded_conv")
+INPUT_NORMALIZATIONS = ("latent", "latent_and_pitch")
+#: magenta's ``specgrams_prespecified_normalizer`` (``mag_normalizer_a/b``, ``p_normalizer_a/b``):
+#: normalised = a * value + b per channel (log magnitude, IF).
+MAGENTA_NORMALIZER_SCALE = [0.0661371661726, 0.8]
+MAGENTA_NORMALIZER_OFFSET = [0.113718730221, 0.0]
 #: log(1e-6): the magnitude floor of :func:`hfsynth.audio.mag_if_from_audio`, mapped to -1.
 DEFAULT_LOG_MAGNITUDE_FLOOR = math.log(1e-6)
 DEFAULT_STAGE_RESOLUTIONS = [[8, 2], [16, 4], [32, 8], [64, 16], [128, 32], [256, 64]]
 DEFAULT_CHANNELS = [128, 128, 64, 32, 16, 8]
+#: The published GANSynth (magenta's ``configs/mel_prog_hires.py``: IF-Mel, high frequency resolution,
+#: progressive): 4 s notes at 16 kHz as 1024 mel bands x 128 frames, MIDI 24-84, 7.3 M parameters.
+PUBLISHED = dict(
+    representation="mel_if", sampling_rate=16000, audio_length_in_s=4.0, n_fft=1024, hop_length=256,
+    high_frequency_resolution=True, stage_resolutions=[[16 * 2**k, 2 * 2**k] for k in range(7)],
+    channels=[256, 256, 256, 256, 128, 64, 32], pitch_min=24, pitch_max=84, latent_size=256, pitch_scale=1.0,
+    input_layer="padded_conv", input_normalization="latent_and_pitch", spectral_frontend="magenta",
+)
 
 
 class GANSynthConfig(PretrainedConfig):
@@ -29,7 +45,8 @@ class GANSynthConfig(PretrainedConfig):
 
     The defaults are sized for a CPU: 1.024 s notes at 16 kHz as 256 linear bins x 64 frames (STFT
     512 / 256), six progressive stages, 1.2 M generator and 0.9 M discriminator parameters (see
-    ``configs/gansynth_small.yaml`` for step times). The paper's values are given with each field.
+    ``configs/gansynth_small.yaml`` for step times). The paper's values are given with each field;
+    :meth:`published` is magenta's published generator exactly (what ``hfsynth convert gansynth`` loads).
 
     Args:
         representation (`str`, "mag_if"): what the generator outputs, two channels per time-frequency
@@ -84,9 +101,33 @@ class GANSynthConfig(PretrainedConfig):
             at its input and must learn to place every harmonic on its rows through the upsampling
             convolutions, and its critic judges realism whatever the pitch; with the comb, placing
             the harmonics is local for one and checking them is local for the other.
+        input_layer (`str`, "dense"): how the generator makes its first feature map from the latent
+            and pitch. "dense": a dense layer to (channels[0], rows, frames). "padded_conv": the
+            published GANSynth's: the input as a 1x1 map, zero-padded to (2 rows - 1, 2 frames - 1)
+            and a 'valid' rows x frames convolution. Both are linear maps of the input; they differ in
+            the weights' layout and in the equalised learning rate's constant (the convolution's
+            fan-in counts its rows x frames taps).
+        input_normalization (`str`, "latent"): what PixelNorm projects onto the sphere at the input.
+            "latent": the latent alone, the scaled one-hot pitch appended after it. "latent_and_pitch":
+            the concatenation of both (the published GANSynth, whose pitch_scale is 1).
+        spectral_frontend (`str`, "hfsynth"): the spectrogram conventions. "hfsynth": hfsynth's own
+            (centred STFT frames, the Nyquist bin dropped, :mod:`hfsynth.audio.phase`'s mel warp,
+            log magnitude scaled by the floor and ceiling). "magenta": the published checkpoints' exactly
+            (:mod:`hfsynth.audio.magenta_specgrams`: all the padding in front of the note, the DC bin
+            dropped, magenta's mel matrix, IF and inverse STFT, and the affine normaliser below); the
+            note may then be shorter than frames x hop (published: 64000 samples in 128 frames of 512).
+        normalizer_scale / normalizer_offset (`list[float]`): with the "magenta" front end, the per-channel
+            (log magnitude, IF) normalisation: normalised = scale * value + offset, clipped to [-1, 1]
+            (magenta's ``specgrams_prespecified_normalizer``; default its published a = [0.0661371661726,
+            0.8], b = [0.113718730221, 0]). The "hfsynth" front end takes neither.
     """
 
     model_type = "hfsynth_gansynth"
+
+    @classmethod
+    def published(cls, **overrides) -> GANSynthConfig:
+        """The published GANSynth's generator (:data:`PUBLISHED`), with ``overrides`` (e.g. other widths)."""
+        return cls(**{**PUBLISHED, **overrides})
 
     def __init__(
         self,
@@ -111,11 +152,14 @@ class GANSynthConfig(PretrainedConfig):
         drift_penalty_weight: float = 0.001,
         aux_pitch_weight: float = 10.0,
         harmonic_conditioning: bool = False,
+        input_layer: str = "dense",
+        input_normalization: str = "latent",
+        spectral_frontend: str = "hfsynth",
+        normalizer_scale: list[float] | None = None,
+        normalizer_offset: list[float] | None = None,
         **kwargs,
     ):
-        if representation not in REPRESENTATIONS:
-            raise ValueError(f"representation must be one of {REPRESENTATIONS}; got {representation!r}")
-        self.representation = representation
+        self.representation = _check_choice(representation, REPRESENTATIONS, "representation")
         self.sampling_rate = check_sampling_rate(sampling_rate)
         self.audio_length_in_s = check_positive_seconds(audio_length_in_s)
         self.n_fft, self.hop_length, _ = check_stft_sizes(n_fft, hop_length)
@@ -138,8 +182,28 @@ class GANSynthConfig(PretrainedConfig):
         self.drift_penalty_weight = check_non_negative_number(drift_penalty_weight, "drift_penalty_weight")
         self.aux_pitch_weight = check_non_negative_number(aux_pitch_weight, "aux_pitch_weight")
         self.harmonic_conditioning = bool(harmonic_conditioning)
+        self.input_layer = _check_choice(input_layer, INPUT_LAYERS, "input_layer")
+        self.input_normalization = _check_choice(input_normalization, INPUT_NORMALIZATIONS, "input_normalization")
+        self.spectral_frontend = _check_choice(spectral_frontend, SPECTRAL_FRONTENDS, "spectral_frontend")
+        self.normalizer_scale, self.normalizer_offset = self._normalizer(normalizer_scale, normalizer_offset)
         self._check_consistency()
         super().__init__(**kwargs)
+
+    def _normalizer(self, scale: list[float] | None, offset: list[float] | None
+                    ) -> tuple[list[float] | None, list[float] | None]:
+        """The magenta front end's (scale, offset), defaulting to magenta's; ``None`` for hfsynth's."""
+        if self.spectral_frontend != "magenta":
+            if scale is not None or offset is not None:
+                raise ValueError("normalizer_scale / normalizer_offset belong to spectral_frontend='magenta'; the "
+                                 "hfsynth front end scales by log_magnitude_floor / log_magnitude_ceiling")
+            return None, None
+        scale = list(MAGENTA_NORMALIZER_SCALE if scale is None else scale)
+        offset = list(MAGENTA_NORMALIZER_OFFSET if offset is None else offset)
+        if len(scale) != 2 or len(offset) != 2:
+            raise ValueError(f"normalizer_scale and normalizer_offset hold 2 values (log magnitude, IF); "
+                             f"got {scale!r} and {offset!r}")
+        scale = [check_positive_number(value, "normalizer_scale") for value in scale]
+        return scale, [check_finite_number(value, "normalizer_offset") for value in offset]
 
     def _check_consistency(self) -> None:
         """The fields that must agree: channels per stage, spectrogram size, note length, magnitude range."""
@@ -152,6 +216,18 @@ class GANSynthConfig(PretrainedConfig):
                 f"hop_length ({self.hop_length}) must be smaller than n_fft ({self.n_fft}) so that frames overlap "
                 "and the inverse STFT exists"
             )
+        if self.spectral_frontend == "magenta":
+            self._check_magenta_frontend()
+        else:
+            self._check_hfsynth_frontend()
+        if not self.log_magnitude_floor < self.log_magnitude_ceiling:
+            raise ValueError(
+                f"need log_magnitude_floor < log_magnitude_ceiling; got {self.log_magnitude_floor}, "
+                f"{self.log_magnitude_ceiling}"
+            )
+
+    def _check_hfsynth_frontend(self) -> None:
+        """Rows: linear bins without Nyquist, or mel bands; frames: exactly the note's hops."""
         rows, frames = self.stage_resolutions[-1]
         if self.representation == "mag_if" and rows != self.stft_n_fft // 2:
             raise ValueError(
@@ -167,10 +243,21 @@ class GANSynthConfig(PretrainedConfig):
                 f"{frames} frames of hop {self.stft_hop_length} cover {frames * self.stft_hop_length}: "
                 f"use audio_length_in_s={seconds:g}"
             )
-        if not self.log_magnitude_floor < self.log_magnitude_ceiling:
+
+    def _check_magenta_frontend(self) -> None:
+        """Rows: n_fft // 2 bins or as many mel bands (magenta has no other); frames: enough to cover the
+        note, the rest of the last frame padded in front."""
+        rows, frames = self.stage_resolutions[-1]
+        if rows != self.stft_n_fft // 2:
             raise ValueError(
-                f"need log_magnitude_floor < log_magnitude_ceiling; got {self.log_magnitude_floor}, "
-                f"{self.log_magnitude_ceiling}"
+                f"with the magenta front end the top stage has stft_n_fft // 2 = {self.stft_n_fft // 2} rows "
+                f"(bins without DC, or as many mel bands); stage_resolutions ends with {rows}"
+            )
+        covered = self.stft_hop_length * (frames - 1) + self.stft_n_fft
+        if self.num_samples > covered:
+            raise ValueError(
+                f"audio_length_in_s={self.audio_length_in_s} gives {self.num_samples} samples, more than the "
+                f"{covered} that {frames} frames of hop {self.stft_hop_length} and n_fft {self.stft_n_fft} cover"
             )
 
     @property
@@ -201,6 +288,12 @@ class GANSynthConfig(PretrainedConfig):
         """(frequency rows, frames) of a generated note's spectrogram: the top stage."""
         rows, frames = self.stage_resolutions[-1]
         return rows, frames
+
+
+def _check_choice(value: str, choices: tuple[str, ...], name: str) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    return value
 
 
 def _check_stages(stages: list[list[int]]) -> list[list[int]]:

@@ -11,6 +11,10 @@ generator's grid and scale, the same way for training data and for generated not
   "mel_if" has exactly as many mel bands as the top stage has rows;
 * scale: the log magnitude maps [floor, ceiling] (from the config) linearly onto [-1, 1]; the IF is
   already in [-1, 1]. Values outside [-1, 1] are clamped on the way back.
+
+The published checkpoints use magenta's conventions instead (``config.spectral_frontend ==
+"magenta"``): :class:`MagentaSpectrogramTransform`, on :mod:`hfsynth.audio.magenta_specgrams`.
+:func:`spectrogram_transform` gives the one a config asks for; both have the same methods.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import math
 
 import torch
 
+from ...audio.magenta_specgrams import MagentaSpecgrams, mel_matrices
 from ...audio.phase import (
     audio_from_mag_if,
     audio_from_mel_if,
@@ -31,6 +36,19 @@ from .configuration_gansynth import GANSynthConfig
 
 #: Channel order of every GANSynth spectrogram.
 LOG_MAGNITUDE, INSTANTANEOUS_FREQUENCY = 0, 1
+
+
+def check_generated(spectrogram: torch.Tensor, rows: int, frames: int) -> None:
+    """``ValueError`` unless ``spectrogram`` is (..., 2, rows, frames), what the generator makes."""
+    if spectrogram.ndim < 3 or tuple(spectrogram.shape[-3:]) != (2, rows, frames):
+        raise ValueError(f"spectrogram must be (..., 2, {rows}, {frames}); got {tuple(spectrogram.shape)}")
+
+
+def spectrogram_transform(config: GANSynthConfig) -> SpectrogramTransform | MagentaSpectrogramTransform:
+    """The transform of ``config.spectral_frontend``."""
+    if config.spectral_frontend == "magenta":
+        return MagentaSpectrogramTransform(config)
+    return SpectrogramTransform(config)
 
 
 class SpectrogramTransform:
@@ -83,10 +101,7 @@ class SpectrogramTransform:
     # ----------------------------------------------------------------------------- synthesis
     def decode(self, spectrogram: torch.Tensor) -> torch.Tensor:
         """Normalised spectrograms (..., 2, rows, frames) -> notes (..., num_samples)."""
-        if spectrogram.ndim < 3 or tuple(spectrogram.shape[-3:]) != (2, self.rows, self.frames):
-            raise ValueError(
-                f"spectrogram must be (..., 2, {self.rows}, {self.frames}); got {tuple(spectrogram.shape)}"
-            )
+        check_generated(spectrogram, self.rows, self.frames)
         spectrogram = spectrogram.clamp(-1.0, 1.0)
         spectrogram = torch.cat([spectrogram, spectrogram[..., -1:]], dim=-1)  # the dropped frame: (..., frames + 1)
         log_magnitude = self.denormalize_log_magnitude(spectrogram[..., LOG_MAGNITUDE, :, :])
@@ -99,3 +114,51 @@ class SpectrogramTransform:
         log_magnitude = torch.cat([log_magnitude, torch.full_like(log_magnitude[..., :1, :], self.floor)], dim=-2)
         if_ = torch.cat([if_, torch.zeros_like(if_[..., :1, :])], dim=-2)   # silent Nyquist: (..., rows + 1, T + 1)
         return audio_from_mag_if(log_magnitude, if_, self.n_fft, self.hop_length, length=length)
+
+
+class MagentaSpectrogramTransform:
+    """magenta's ``DataMelHelper`` (or linear ``DataSTFTHelper``) and normaliser, as the published
+    checkpoints were trained with: notes (..., samples) <-> spectrograms (..., 2, rows, frames).
+
+    Analysis is :class:`~hfsynth.audio.magenta_specgrams.MagentaSpecgrams` then ``scale * value +
+    offset`` per channel, clipped to [-1, 1]; synthesis clamps to [-1, 1], inverts the scaling,
+    ``(value - offset) / scale``, and resynthesises. No frame is dropped: the STFT's frames are the
+    top stage's, the note's padding lies in front of it.
+    """
+
+    def __init__(self, config: GANSynthConfig):
+        self.config = config
+        self.rows, self.frames = config.spectrogram_shape
+        self.specgrams = MagentaSpecgrams(config.num_samples, self.frames, config.stft_n_fft, config.stft_hop_length,
+                                          config.sampling_rate, mel=config.representation == "mel_if")
+        self.scale, self.offset = config.normalizer_scale, config.normalizer_offset
+
+    def normalize(self, spectrogram: torch.Tensor) -> torch.Tensor:
+        """(..., 2, rows, frames) log magnitude and IF -> the generator's scale, clipped to [-1, 1]."""
+        channels = [self.scale[c] * spectrogram[..., c, :, :] + self.offset[c] for c in range(2)]
+        return torch.stack(channels, dim=-3).clamp(-1.0, 1.0)
+
+    def denormalize(self, normalized: torch.Tensor) -> torch.Tensor:
+        """The generator's (..., 2, rows, frames) -> log magnitude and IF: magenta's ``(y - b) / a``."""
+        channels = [(normalized[..., c, :, :] - self.offset[c]) / self.scale[c] for c in range(2)]
+        return torch.stack(channels, dim=-3)
+
+    def encode(self, audio: torch.Tensor) -> torch.Tensor:
+        """Notes (..., num_samples) -> normalised spectrograms (..., 2, rows, frames)."""
+        log_magnitude, if_ = self.specgrams.analyze(audio)
+        return self.normalize(torch.stack([log_magnitude, if_], dim=-3))
+
+    def decode(self, spectrogram: torch.Tensor) -> torch.Tensor:
+        """Normalised spectrograms (..., 2, rows, frames) -> notes (..., num_samples)."""
+        check_generated(spectrogram, self.rows, self.frames)
+        values = self.denormalize(spectrogram.clamp(-1.0, 1.0))
+        return self.specgrams.synthesize(values[..., LOG_MAGNITUDE, :, :], values[..., INSTANTANEOUS_FREQUENCY, :, :])
+
+    def row_frequencies(self) -> torch.Tensor:
+        """(rows,) the frequency in Hz of each row: bins 1..n_fft/2, or each mel band's mean bin."""
+        n_fft = self.specgrams.n_fft
+        bins = torch.arange(1, n_fft // 2 + 1, dtype=torch.float64) * self.config.sampling_rate / n_fft
+        if not self.specgrams.mel:
+            return bins.float()
+        to_mel, _ = mel_matrices(self.rows, self.config.sampling_rate, dtype=torch.float64)
+        return ((to_mel @ bins) / to_mel.sum(dim=1).clamp_min(1e-12)).float()

@@ -57,7 +57,7 @@ from .modeling_gansynth import (
 )
 from .monitoring_gansynth import PitchTemplates, magnitude_profile
 from .pipeline_gansynth import GANSynthPipeline
-from .spectral_gansynth import SpectrogramTransform
+from .spectral_gansynth import spectrogram_transform
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ class GANSynthRecipe(TrainingRecipe):
         }
         self.adam_betas = tuple(adam_betas)
         self.cache_dir = cache_dir
-        self.transform = SpectrogramTransform(self.config)
+        self.transform = spectrogram_transform(self.config)
 
     # ------------------------------------------------------------------------------ modules
     def modules(self) -> dict[str, torch.nn.Module]:
