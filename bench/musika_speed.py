@@ -1,25 +1,42 @@
 """Musika generation speed and memory: real-time factor for 10 s, 60 s and 600 s, one-shot and streamed.
 
     python bench/musika_speed.py [--threads 2] [--quick]
+    python bench/musika_speed.py --size published [--model DIR] [--reference-cmd CMD] [--threads 2] [--quick]
 
-Random weights at the default configs (``MusikaConfig()``: 16 kHz mono, chunks of 32 latent frames);
-speed does not depend on the weights. "streamed xK" is ``MusikaPipeline.stream`` yielding pieces of K
-chunks of ~1 s (K = 4 is the default; each piece is decoded with context on both sides, so K = 1 spends
-1.7x the decoder work); "one-shot" generates all latents and decodes them in one pass.
+``--size small`` (default): random weights at hfsynth's own ``MusikaConfig()`` (16 kHz mono, chunks of
+32 latent frames); speed does not depend on the weights. "streamed xK" is ``MusikaPipeline.stream``
+yielding pieces of K chunks of ~1 s (K = 4 is the default; each piece is decoded with context on both
+sides, so K = 1 spends 1.7x the decoder work); "one-shot" generates all latents and decodes them in one pass.
+
+``--size published``: the published Musika (``MusikaReleaseConfig()``: 44.1 kHz stereo, 43.6 M
+parameters; random weights, or ``--model`` a folder written by ``hfsynth convert musika``), streamed
+(``MusikaReleasePipeline.stream``, one 11.9 s segment at a time) for 10, 60 and 600 s. With
+``--reference-cmd CMD`` the authors' own generation runs beside it in the same run, as
+``CMD --seconds 60 --threads N``: the command (kept outside this repository, since the authors' code
+cannot be vendored) must print, as its last line, a JSON object with ``wall_s`` (generation only, after
+a warm-up) and ``peak_rss_growth_mb``. Without it that row is skipped, and says so.
+
 Peak memory is the process's peak resident set size growth during the run (``ru_maxrss``), so runs are
 ordered shortest first; the streamed runs come first, so their numbers are not hidden by a one-shot peak.
 """
 
 from __future__ import annotations
 
+import json
 import resource
+import shlex
+import subprocess
+import sys
 import time
 
 import torch
 from _common import bench_parser, machine_line, parse_bench_args
 
-from hfsynth.models.musika import MusikaConfig, MusikaGenerator, MusikaPipeline
+from hfsynth.models.musika import MusikaConfig, MusikaGenerator, MusikaPipeline, MusikaReleaseConfig, MusikaReleaseGenerator
 from hfsynth.models.musika.generation_musika import one_pass_section
+
+#: The length the published model is compared with its authors' code at.
+REFERENCE_SECONDS = 60
 
 
 def peak_rss_mb() -> float:
@@ -38,9 +55,15 @@ def one_shot(pipe: MusikaPipeline, seconds: float) -> int:
     return one_pass_section(pipe.model, samples, torch.Generator().manual_seed(0)).shape[-1]
 
 
-def main() -> None:
-    args = parse_bench_args(bench_parser(__doc__, "10 s and 60 s only"))
-    print(machine_line())
+def release_streamed(pipe: MusikaPipeline, seconds: float) -> int:
+    return sum(piece.shape[-1] for piece in pipe.stream(seconds, generator=torch.Generator().manual_seed(0)))
+
+
+def print_row(name: str, seconds: float, wall: float, memory: float) -> None:
+    print(f"| {name} | {seconds:g} | {wall:.2f} | {seconds / wall:.1f} | {memory:.0f} |", flush=True)
+
+
+def small(args) -> None:
     torch.manual_seed(0)
     pipe = MusikaPipeline(MusikaGenerator(MusikaConfig()).eval())
     streamed(4)(pipe, 2.0)                                                    # warm-up
@@ -54,8 +77,51 @@ def main() -> None:
             samples = run(pipe, seconds)
             wall = time.perf_counter() - start
             assert samples == round(seconds * pipe.sampling_rate)
-            print(f"| {name} | {seconds:g} | {wall:.2f} | {seconds / wall:.1f} | {peak_rss_mb() - before:.0f} |",
-                  flush=True)
+            print_row(name, seconds, wall, peak_rss_mb() - before)
+
+
+def published(args) -> None:
+    torch.manual_seed(0)
+    model = (MusikaReleaseGenerator.from_pretrained(args.model) if args.model
+             else MusikaReleaseGenerator(MusikaReleaseConfig())).eval()
+    pipe = MusikaPipeline(model)
+    print(f"model: {args.model or 'published size, random weights'} "
+          f"({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters, {pipe.sampling_rate} Hz stereo)")
+    release_streamed(pipe, 1.0)                                               # warm-up
+    print("| implementation | audio (s) | wall (s) | x real time | peak RSS growth (MB) |")
+    print("| --- | --- | --- | --- | --- |")
+    lengths = (10.0, float(REFERENCE_SECONDS)) if args.quick else (10.0, float(REFERENCE_SECONDS), 600.0)
+    ours = {}
+    for seconds in lengths:
+        before = peak_rss_mb()
+        start = time.perf_counter()
+        samples = release_streamed(pipe, seconds)
+        ours[seconds] = time.perf_counter() - start
+        assert samples == round(seconds * pipe.sampling_rate)
+        print_row("hfsynth, streamed (one 11.9 s segment at a time)", seconds, ours[seconds], peak_rss_mb() - before)
+    if not args.reference_cmd:
+        print(f"| authors' code (TensorFlow) | {REFERENCE_SECONDS} | - | - | - |  (skipped: no --reference-cmd given)")
+        return
+    command = [*shlex.split(args.reference_cmd), "--seconds", str(REFERENCE_SECONDS), "--threads", str(args.threads)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"the reference command failed ({shlex.join(command)}):\n{result.stderr[-2000:]}")
+    reference = json.loads(result.stdout.strip().splitlines()[-1])
+    print_row("authors' code (TensorFlow, `musika_generate.py`'s generate_waveform)", REFERENCE_SECONDS,
+              reference["wall_s"], reference["peak_rss_growth_mb"])
+    print(f"\nhfsynth / authors at {REFERENCE_SECONDS} s: {reference['wall_s'] / ours[REFERENCE_SECONDS]:.2f}x their speed")
+
+
+def main() -> None:
+    parser = bench_parser(__doc__, "10 s and 60 s only")
+    parser.add_argument("--size", choices=("small", "published"), default="small",
+                        help="hfsynth's own Musika (default) or the published one")
+    parser.add_argument("--model", help="--size published: a folder from hfsynth convert musika (default: random weights)")
+    parser.add_argument("--reference-cmd", help="--size published: the command timing the authors' code (see above)")
+    args = parse_bench_args(parser)
+    print(machine_line())
+    print(f"command: python bench/musika_speed.py {shlex.join(sys.argv[1:])}")
+    (published if args.size == "published" else small)(args)
 
 
 if __name__ == "__main__":

@@ -75,10 +75,9 @@ def check_truncation(truncation: float | None, model: MusikaGenerator) -> float:
     return value
 
 
-def check_style(style: torch.Tensor, model: MusikaGenerator) -> torch.Tensor:
-    """A style vector (style_channels,) or (1, style_channels), finite -> (1, style_channels)."""
+def check_style(style: torch.Tensor, size: int) -> torch.Tensor:
+    """A style vector (size,) or (1, size), finite -> (1, size)."""
     style = torch.as_tensor(style, dtype=torch.float32)
-    size = model.config.style_channels
     if style.numel() != size or style.ndim > 2:
         raise ValueError(f"style must hold {size} values; got shape {tuple(style.shape)}")
     if not torch.isfinite(style).all():
@@ -93,7 +92,8 @@ def new_state(model: MusikaGenerator, generator: torch.Generator | None, truncat
     if style is None:
         style = torch.randn(1, model.config.style_channels, generator=generator) * truncation
     sampler = AnchorSampler(model.config.coordinate_channels, truncation, generator)
-    return MusikaStreamState(sampler=sampler, style=check_style(style, model), next_frame=model.path_start)
+    return MusikaStreamState(sampler=sampler, style=check_style(style, model.config.style_channels),
+                             next_frame=model.path_start)
 
 
 def section_frames(model: MusikaGenerator, num_samples: int) -> int:

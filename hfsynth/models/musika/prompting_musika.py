@@ -54,3 +54,10 @@ def conditioning_from_prompt(prompt: str, config: MusikaConfig) -> tuple[float |
     if len(words) > 1:
         raise ValueError(f"the prompt {prompt!r} asks for both {words}; choose one")
     return tempo, check_density(words[0], config) if words else None
+
+
+def names_conditioning(prompt: str) -> list[str]:
+    """What of tempo and density ``prompt`` asks for, e.g. ``["a tempo", "a density"]``; for models
+    without that conditioning, which must refuse such prompts rather than ignore them."""
+    named = ["a tempo"] if _TEMPO.search(prompt) else []
+    return named + (["a density"] if set(_WORD.findall(prompt.lower())) & set(DENSITY_WORDS) else [])

@@ -1,0 +1,142 @@
+"""The configuration of the *published* Musika (github.com/marcoppasini/musika, 44.1 kHz release).
+
+Unlike :class:`~hfsynth.models.musika.MusikaConfig` (hfsynth's own, CPU-sized redesign), this one
+describes the networks the authors released (``marcop/musika_ae`` with ``marcop/musika_techno``,
+``musika_misc`` or ``musika_misc_small``) layer for layer, so that their weights load unchanged. Its
+fields are the authors' ``parse/parse_generate.py`` arguments under descriptive names; the widths
+of every layer follow from them exactly as in the authors' ``models.py``.
+"""
+
+from __future__ import annotations
+
+from transformers import PretrainedConfig
+
+from ...validation import check_finite_number, check_positive_int, check_positive_seconds, check_sampling_rate
+
+#: Spectrogram frames per latent frame. The first autoencoder level keeps the frame rate (it compresses
+#: the bins); encoder 2 turns each window of 16 first-level frames into one latent frame.
+FRAMES_PER_LATENT = 16
+#: Latent frames the second decoder reads at a time (``shape // 32``): each block of 4 becomes 64
+#: spectrogram frames, decoded by the first decoder on its own (the authors' ``shape // 2``).
+LATENTS_PER_BLOCK = 4
+#: The random half of every coordinate anchor has 64 values in the authors' ``get_noise_interp_multi``.
+ANCHOR_RANDOM_CHANNELS = 64
+
+
+class MusikaReleaseConfig(PretrainedConfig):
+    r"""
+    The published Musika: a two-level spectrogram autoencoder and a latent generator. Defaults are
+    the release's (``parse/parse_generate.py``); the authors' argument names are in brackets.
+
+    Args:
+        sampling_rate (`int`, 44100): [``sr``] Hz; the weights do not record it.
+        hop_length (`int`, 256): [``hop``] STFT hop; the frame and FFT are ``4 * hop_length`` (1024),
+            giving ``2 * hop_length + 1`` (513) bins; first-level latents have ``hop_length // 4`` (64) channels.
+        autoencoder_width (`int`, 256): the unit of the autoencoders' widths, ``hop`` in the release
+            (encoder 4x, decoder 3x / 2x / 1x, encoder 2 1x-3x, decoder 2 3x-1x); reduced-width test
+            checkpoints divide it.
+        latent_channels (`int`, 64): [``latdepth``] second-level latent channels per audio channel;
+            the generator makes ``2 * latent_channels`` (left, then right).
+        coordinate_channels (`int`, 64): [``coorddepth``] size of the style vector, the constant part
+            of every coordinate anchor; the anchors' random part has 64 values, and the generator
+            reads ``2 * latent_channels`` = 64 + ``coordinate_channels`` channels.
+        base_channels (`int`, 128): [``base_channels``] generator widths are 7x ... 2x this.
+        small (`bool`, False): [``small``] the ``musika_misc_small`` generator: shorter context
+            (``latent_length`` 128 instead of 256) and a first stage without upsampling.
+        mu_rescale / sigma_rescale (`float`, -25 / 75): [``mu_rescale`` / ``sigma_rescale``] the
+            spectrogram normalisation: ``(dB - mu) / sigma``.
+        truncation (`float`, 2.0): [``truncation``] default bound of the truncated standard normal
+            that draws the style and the anchors (the authors' truncation trick: a bound, not a scale).
+        audio_length_in_s (`float`, 120.0): [``seconds``] what ``generate`` makes when the call names no length.
+    """
+
+    model_type = "hfsynth_musika_release"
+
+    def __init__(
+        self,
+        sampling_rate: int = 44100,
+        hop_length: int = 256,
+        autoencoder_width: int = 256,
+        latent_channels: int = 64,
+        coordinate_channels: int = 64,
+        base_channels: int = 128,
+        small: bool = False,
+        mu_rescale: float = -25.0,
+        sigma_rescale: float = 75.0,
+        truncation: float = 2.0,
+        audio_length_in_s: float = 120.0,
+        **kwargs,
+    ):
+        self.sampling_rate = check_sampling_rate(sampling_rate)
+        self.hop_length = check_positive_int(hop_length, "hop_length")
+        if self.hop_length % 4:
+            raise ValueError(f"hop_length must be a multiple of 4 (first-level latents have hop / 4 channels); "
+                             f"got {hop_length}")
+        self.autoencoder_width = check_positive_int(autoencoder_width, "autoencoder_width")
+        if self.autoencoder_width % 2:
+            raise ValueError(f"autoencoder_width must be even (some layers are 1.5x and 2.5x it); got {autoencoder_width}")
+        self.latent_channels = check_positive_int(latent_channels, "latent_channels")
+        self.coordinate_channels = check_positive_int(coordinate_channels, "coordinate_channels")
+        if self.coordinate_channels + ANCHOR_RANDOM_CHANNELS != 2 * self.latent_channels:
+            raise ValueError(
+                f"the generator reads 2 * latent_channels = {2 * self.latent_channels} coordinate channels: "
+                f"{ANCHOR_RANDOM_CHANNELS} random ones and coordinate_channels style ones; got coordinate_channels "
+                f"{coordinate_channels}"
+            )
+        self.base_channels = check_positive_int(base_channels, "base_channels")
+        if not isinstance(small, bool):
+            raise ValueError(f"small must be True or False; got {small!r}")
+        self.small = small
+        self.mu_rescale = check_finite_number(mu_rescale, "mu_rescale")
+        self.sigma_rescale = check_finite_number(sigma_rescale, "sigma_rescale")
+        if self.sigma_rescale <= 0:
+            raise ValueError(f"sigma_rescale must be > 0; got {sigma_rescale!r}")
+        self.truncation = check_finite_number(truncation, "truncation")
+        if self.truncation <= 0:
+            raise ValueError(f"truncation (the bound of the truncated normal) must be > 0; got {truncation!r}")
+        self.audio_length_in_s = check_positive_seconds(audio_length_in_s)
+        super().__init__(**kwargs)
+
+    # ------------------------------------------------------------------------ derived sizes
+    @property
+    def audio_channels(self) -> int:
+        """The release is stereo: the generator's channels are the left latents, then the right."""
+        return 2
+
+    @property
+    def n_fft(self) -> int:
+        return 4 * self.hop_length
+
+    @property
+    def num_bins(self) -> int:
+        return self.n_fft // 2 + 1
+
+    @property
+    def first_latent_channels(self) -> int:
+        """Channels of the first autoencoder level's latents (64): spectrogram frame rate, bins compressed."""
+        return self.hop_length // 4
+
+    @property
+    def latent_length(self) -> int:
+        """[``latlen``] latent frames of one generator window (256; 128 when ``small``)."""
+        return 128 if self.small else 256
+
+    @property
+    def segment_frames(self) -> int:
+        """Latent frames the generator makes at once: half a window, each half is generated on its own (128)."""
+        return self.latent_length // 2
+
+    @property
+    def coordinate_length(self) -> int:
+        """[``coordlen``] coordinate frames between two anchors (384; 192 when ``small``)."""
+        return self.latent_length // 2 * 3
+
+    @property
+    def samples_per_latent(self) -> int:
+        """Audio samples per latent frame (4096: 92.9 ms at 44.1 kHz)."""
+        return FRAMES_PER_LATENT * self.hop_length
+
+    @property
+    def samples_per_segment(self) -> int:
+        """Audio samples one generator segment becomes (524,288: 11.9 s at 44.1 kHz)."""
+        return self.segment_frames * self.samples_per_latent
