@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 
 
 def _is_integer(value: object) -> bool:
@@ -104,3 +105,15 @@ def check_sampling_rate(sampling_rate: object, name: str = "sampling_rate") -> i
 def num_samples_for(seconds: object, sampling_rate: int, name: str = "audio_length_in_s") -> int:
     """Seconds -> samples at ``sampling_rate``, at least one; ``ValueError`` unless finite and > 0."""
     return max(1, round(check_positive_seconds(seconds, name) * sampling_rate))
+
+
+# Hub ids: "user/name", letters, digits, '-', '_', '.'; no leading/trailing separator, no '--' or '..'.
+_REPO_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?"
+REPO_ID_PATTERN = re.compile(rf"^{_REPO_PART}/{_REPO_PART}$")
+
+
+def check_repo_id(repo_id: object, name: str = "--repo") -> str:
+    """Refuses ids the Hub would reject, before any request, so the user sees why at once."""
+    if not isinstance(repo_id, str) or not REPO_ID_PATTERN.fullmatch(repo_id) or "--" in repo_id or ".." in repo_id:
+        raise ValueError(f"{name} must look like 'user/name' (letters, digits, '-', '_', '.'); got {repo_id!r}")
+    return repo_id

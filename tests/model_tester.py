@@ -50,7 +50,7 @@ class GeneratorTester(ModelFolderTester):
     #: Channels of the model's audio.
     channels: ClassVar[int] = 1
     #: Reduced precisions ``generate`` must run in (float32 audio out).
-    half_dtypes: ClassVar[tuple[torch.dtype, ...]] = (torch.bfloat16,)
+    half_dtypes: ClassVar[tuple[torch.dtype, ...]] = (torch.bfloat16, torch.float16)
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -188,10 +188,12 @@ class AudioToAudioTester(ModelFolderTester):
     """
 
     half_dtypes: ClassVar[tuple[torch.dtype, ...]] = (torch.bfloat16, torch.float16)
+    channels: ClassVar[int] = 1   # the clip's channels: 2 for stereo models
 
     def audio(self, rate: int) -> np.ndarray:
         t = np.arange(int(0.4 * rate)) / rate
-        return (0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 880 * t)).astype(np.float32)
+        wave = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 880 * t)).astype(np.float32)
+        return wave if self.channels == 1 else np.stack([wave] * self.channels)
 
 
     def outputs(self, out: dict) -> np.ndarray:
@@ -202,7 +204,7 @@ class AudioToAudioTester(ModelFolderTester):
         rate = model.config.sampling_rate
         out = self.pipeline_class(model)(self.audio(rate), sampling_rate=rate)
         assert isinstance(out, AudioPipelineOutput) and out.sampling_rate == rate and out.notes == []
-        assert out.audios.dtype == np.float32 and out.audios.shape[-1] == len(self.audio(rate))
+        assert out.audios.dtype == np.float32 and out.audios.shape[-1] == self.audio(rate).shape[-1]
         assert np.isfinite(out.audios).all() and np.abs(out.audios).max() <= 1.0
 
     def test_hfsynth_s_pipeline_and_transformers_agree(self, model, folder):
@@ -235,4 +237,4 @@ class AudioToAudioTester(ModelFolderTester):
         for dtype in self.half_dtypes:
             out = pipeline("audio-to-audio", model=folder, dtype=dtype)({"raw": self.audio(rate), "sampling_rate": rate})
             audio = self.outputs(out)
-            assert audio.dtype == np.float32 and np.isfinite(audio).all() and audio.shape[-1] == len(self.audio(rate))
+            assert audio.dtype == np.float32 and np.isfinite(audio).all() and audio.shape[-1] == self.audio(rate).shape[-1]

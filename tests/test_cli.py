@@ -42,3 +42,69 @@ def test_every_subcommand_has_help(capsys):
             main([name, "--help"])
         assert exit_info.value.code == 0
         assert "usage: hfsynth" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ mistakes end in one line, exit 2
+def one_line_error(capsys, argv: list[str]) -> str:
+    capsys.readouterr()                       # forget what making the test's models printed
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == USAGE_ERROR and len(err.splitlines()) == 1, err
+    return err
+
+
+def test_a_model_folder_that_does_not_exist_is_one_line(tmp_path, capsys):
+    err = one_line_error(capsys, ["generate", "--model", "/nonexistent/folder", "--out", str(tmp_path / "x.wav")])
+    assert "no model folder at /nonexistent/folder" in err
+
+
+def test_a_model_for_another_task_is_one_line(tmp_path, capsys):
+    wav = write_audio(tmp_path / "in.wav", np.zeros(800, np.float32), 8000)
+    err = one_line_error(capsys, ["transform", "--model", save_toy_sine(tmp_path / "sine"), "--in", str(wav),
+                                  "--out", str(tmp_path / "o.wav")])
+    assert "text-to-audio" in err and "hfsynth transform needs one for audio-to-audio" in err
+    err = one_line_error(capsys, ["generate", "--model", save_toy_gain(tmp_path / "gain"), "--out", str(tmp_path / "o.wav")])
+    assert "hfsynth generate needs one for text-to-audio" in err
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_an_unknown_output_format_is_one_line(tmp_path, capsys):
+    err = one_line_error(capsys, ["generate", "--model", save_toy_sine(tmp_path / "m"), "--out", str(tmp_path / "x.mp4")])
+    assert "x.mp4" in err and ".wav, .flac, .ogg" in err
+
+
+@pytest.mark.parametrize("suffix", [".flac", ".ogg"])
+def test_the_output_format_follows_the_file_name(tmp_path, suffix):
+    out = tmp_path / f"a{suffix}"
+    assert main(["generate", "--model", save_toy_sine(tmp_path / "m"), "--prompt", "note 69", "--seconds", "0.25",
+                 "--out", str(out)]) == 0
+    audio, rate = read_audio(out)
+    assert rate == 8000 and audio.shape == (2000,) and np.abs(audio).max() > 0.1
+
+
+# ------------------------------------------------------------------ the command itself
+def test_version(capsys):
+    from hfsynth import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"hfsynth {__version__}"
+
+
+def test_python_dash_m_runs_the_command_line():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "hfsynth", "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("hfsynth ")
+
+
+def test_help_imports_neither_torch_nor_transformers():
+    """``hfsynth --help`` (the console script's entry point) answers at once: parsing loads no model code."""
+    import subprocess
+    import sys
+
+    script = ("import sys, hfsynth_launcher\nsys.argv = ['hfsynth', '--help']\ntry:\n    hfsynth_launcher.main()\n"
+              "except SystemExit:\n    pass\nprint(sorted(m for m in ('torch', 'transformers', 'numpy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

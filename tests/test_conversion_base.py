@@ -106,3 +106,10 @@ def test_the_cli_refuses_an_unknown_family(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["convert", "kazoo", "--out", "x"])
     assert exit_info.value.code == USAGE_ERROR
+
+
+def test_junk_bytes_are_not_taken_for_code(tmp_path):
+    path = tmp_path / "junk.pth"
+    path.write_bytes(b"\x80\x02garbage" * 10)
+    with pytest.raises(ValueError, match="junk.pth is truncated or not a torch checkpoint"):
+        load_torch_checkpoint(path)

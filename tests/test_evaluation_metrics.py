@@ -8,6 +8,7 @@ import torch
 from hfsynth.audio.pitch import midi_to_hz
 from hfsynth.evaluation import (
     MAX_DB,
+    bss_eval_sdr,
     chroma_correlation,
     chromagram,
     frame_pitch_agreement,
@@ -166,6 +167,18 @@ def test_sdr_of_known_noise_level_and_improvement():
     assert sdr(signal, signal + error) == pytest.approx(20.0, abs=1e-3)
     assert sdr_improvement(signal, signal + 10 * error, signal + error) == pytest.approx(20.0, abs=1e-3)
     assert sdr_improvement(signal, signal + 10 * error, signal + error, scale_invariant=True) > 15.0
+
+
+def test_bss_eval_sdr_forgives_a_gain_or_a_short_filter_but_not_noise():
+    """BSS-Eval's distortion filter: a gain or a 3-tap smoothing is target, additive noise is not."""
+    signal = tone(60, harmonics=3).astype(np.float64) + 0.1 * noise(seed=4).astype(np.float64)
+    smoothed = np.convolve(signal, [0.25, 0.5, 0.25], mode="same")
+    assert bss_eval_sdr(signal, 0.5 * signal) > 50.0 and sdr(signal, 0.5 * signal) < 7.0
+    assert bss_eval_sdr(signal, smoothed) > 30.0
+    error = noise(seed=3).astype(np.float64)
+    error *= np.sqrt(np.sum(signal**2) / np.sum(error**2) / 100.0)  # 20 dB below the signal
+    assert bss_eval_sdr(signal, signal + error) == pytest.approx(20.0, abs=0.5)
+    assert bss_eval_sdr(np.stack([signal, signal]), np.stack([signal + error, 0.5 * signal])).shape == (2,)
 
 
 def test_si_snr_ignores_a_dc_offset_and_silence_gives_no_nan():

@@ -9,7 +9,7 @@ from huggingface_hub import constants
 from huggingface_hub.utils import _http
 
 from hfsynth.cli import USAGE_ERROR, main
-from hfsynth.hub import check_publishable, push_to_hub
+from hfsynth.hub import card_for_repo, check_publishable, push_to_hub
 from hub_cache import populate_hub_cache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +129,8 @@ def test_push_creates_repo_and_commits_every_file(hub_stand_in):
     committed = {line["value"]["path"] for line in lines if line["key"] == "file"}
     assert committed == {"config.json", "model.safetensors", "preprocessor_config.json", "README.md"}
     readme = next(line["value"] for line in lines if line.get("value", {}).get("path") == "README.md")
-    assert base64.b64decode(readme["content"]) == CARD.read_bytes()
+    assert base64.b64decode(readme["content"]).decode() == card_for_repo(CARD.read_text(), FOLDER.name, "user/name")
+    assert "user/name" in base64.b64decode(readme["content"]).decode()     # the card names the repo it is in
     assert result.url == f"{STAND_IN}/user/name"
 
 
@@ -169,3 +170,8 @@ def test_pipeline_and_automodel_resolve_user_name_from_the_hub_cache(hub_cache):
     tone = 0.3 * np.sin(2 * np.pi * 261.6 * np.arange(rate) / rate).astype(np.float32)
     out = classify({"raw": tone, "sampling_rate": rate}, top_k=2)
     assert len(out) == 2 and out[0]["label"] in model.config.id2label.values()
+
+
+def test_the_card_names_its_own_repo_and_its_siblings_by_owner():
+    card = 'pipeline(model="USER/piano") ... the reverse: USER/strings'
+    assert card_for_repo(card, "piano", "ann/my-piano") == 'pipeline(model="ann/my-piano") ... the reverse: ann/strings'

@@ -38,7 +38,7 @@ def test_shipped_folders_fit_in_git():
 
 
 CARDS = sorted(path.stem for path in (ROOT / "model_cards").glob("*.md"))
-HUB_METADATA = ("library_name", "pipeline_tag", "license", "tags", "datasets", "metrics")
+HUB_METADATA = ("library_name", "pipeline_tag", "license", "tags", "metrics")
 SECTIONS = ("## Model details", "## Intended use", "## How to use", "## Training", "## Evaluation", "## Limitations")
 
 
@@ -50,7 +50,8 @@ def test_every_card_renders_with_complete_metadata_and_sections(name):
     missing = [key for key in HUB_METADATA if not metadata.get(key)]
     assert not missing, f"{name}: card metadata lacks {missing}"
     assert metadata["library_name"] == "hfsynth" and "hfsynth" in metadata["tags"]
-    assert all(isinstance(metadata[key], list) for key in ("tags", "datasets", "metrics"))
+    assert all(isinstance(metadata[key], list) for key in ("tags", "metrics"))
+    assert not metadata.get("datasets"), f"{name}: names datasets nothing publishes"
     assert ModelCard(str(card)).data.to_dict() == metadata            # YAML header renders back unchanged
     positions = [card.text.find(section) for section in SECTIONS]
     assert -1 not in positions, f"{name}: card lacks {[s for s, p in zip(SECTIONS, positions) if p < 0]}"
@@ -58,3 +59,16 @@ def test_every_card_renders_with_complete_metadata_and_sections(name):
     training = card.text[positions[3]:positions[4]].lower()
     assert "data" in training, f"{name}: the Training section does not say what data the model was trained on"
     assert f'pipeline("{metadata["pipeline_tag"]}"' in card.text, f"{name}: How to use shows no pipeline() call"
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_how_to_use_works_for_someone_who_installed_hfsynth_from_the_hub(name):
+    """The install line, and the model named by the Hub id ``hfsynth push`` writes in, not a checkout path."""
+    from hfsynth.hub import REPO_PLACEHOLDER
+
+    card = (ROOT / "model_cards" / f"{name}.md").read_text()
+    how_to_use = card[card.index("## How to use"):card.index("## Training")]
+    assert "pip install hfsynth" in how_to_use and f"USER/{name}" in how_to_use
+    assert "pipelines/" not in how_to_use, f"{name}: How to use names a path of the repository checkout"
+    pushed = REPO_PLACEHOLDER.sub("you/model", how_to_use)                # what hfsynth push uploads
+    assert "you/model" in pushed and "USER/" not in pushed

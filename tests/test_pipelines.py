@@ -84,3 +84,44 @@ def test_audio_to_audio_bad_input_is_a_value_error(tmp_path, bad, message):
     ata = pipeline("audio-to-audio", model=save_toy_gain(tmp_path))
     with pytest.raises(ValueError, match=message):
         ata(bad)
+
+
+def test_audio_to_audio_batches_clips_of_any_length_like_one_at_a_time(tmp_path):
+    ata = pipeline("audio-to-audio", model=save_toy_gain(tmp_path, stem_names=["bass", "other"]))
+    clips = [{"raw": np.linspace(-0.5, 0.5, n).astype(np.float32), "sampling_rate": 8000} for n in (800, 1200, 400)]
+    batched = ata(clips, batch_size=2)
+    for clip, out in zip(clips, batched):
+        alone = ata(clip)
+        assert out["stems"]["bass"].shape == clip["raw"].shape
+        np.testing.assert_array_equal(out["stems"]["bass"], alone["stems"]["bass"])
+
+
+def test_audio_to_audio_saves_a_folder_it_loads_again(tmp_path):
+    ata = pipeline("audio-to-audio", model=save_toy_gain(tmp_path / "model"))
+    ata.save_pretrained(tmp_path / "saved")
+    again = pipeline("audio-to-audio", model=str(tmp_path / "saved"))
+    clip = {"raw": np.full(800, 0.5, np.float32), "sampling_rate": 8000}
+    np.testing.assert_array_equal(again(clip)["audio"], ata(clip)["audio"])
+    assert not list((tmp_path / "saved").glob("*.py"))                  # the task is registered, not saved as code
+
+
+def test_audio_to_audio_refuses_a_model_that_makes_audio_from_text(tmp_path):
+    with pytest.raises(ValueError, match="does not transform audio"):
+        pipeline("audio-to-audio", model=save_toy_sine(tmp_path))
+
+
+def test_audio_classification_resamples_without_torchaudio():
+    """The built-in pipeline needs torchaudio for another rate; hfsynth's takes over where it is missing."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "pipelines" / "note-classifier"
+    classify = pipeline("audio-classification", model=str(folder))
+    rate = classify.feature_extractor.sampling_rate
+    tone = lambda sr: (0.3 * np.sin(2 * np.pi * 261.63 * np.arange(sr) / sr)).astype(np.float32)  # noqa: E731
+    def scores(classifier, sr):
+        return {item["label"]: item["score"] for item in classifier({"raw": tone(sr), "sampling_rate": sr}, top_k=20)}
+
+    native, resampled = scores(classify, rate), scores(classify, 44100)
+    assert max(abs(native[label] - resampled[label]) for label in native) < 0.2   # the same note, resampled
+    half = pipeline("audio-classification", model=str(folder), dtype=torch.float16)
+    assert max(abs(native[label] - score) for label, score in scores(half, 44100).items()) < 0.2

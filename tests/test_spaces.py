@@ -63,8 +63,10 @@ def test_every_space_folder_is_a_gradio_space(name):
     folder = ROOT / "spaces" / name
     header = metadata_load(folder / "README.md")
     assert header["sdk"] == "gradio" and header["app_file"] == "app.py" and (folder / "app.py").is_file()
+    major = int(header["sdk_version"].split(".")[0])
+    assert major >= 5 and (name == "hfsynth" or header["models"] == [f"USER/{get_spec(name).default_folder.name}"])
     requirements = (folder / "requirements.txt").read_text()
-    assert "hfsynth[spaces]" in requirements and "gradio" in requirements
+    assert "./hfsynth-" in requirements and ".whl[spaces]" in requirements   # the wheel push uploads beside it
     app = (folder / "app.py").read_text()
     assert ("build_combined_space()" if name == "hfsynth" else f'build_space("{name}"') in app
 

@@ -39,6 +39,18 @@ def test_linear_regression_learns_and_writes_run_files(tmp_path):
     assert [path.name for path in (tmp_path / "checkpoints").iterdir()] == ["step-00000040"]
 
 
+def test_an_accelerate_tracker_gets_the_logged_averages(tmp_path, fresh_accelerate_state):
+    import csv
+
+    config = tiny_config(tmp_path, max_steps=6, log_every=2, learning_rate=5e-2, log_with="csv")
+    result = Trainer(LinearRegressionRecipe(), config).train()
+    with (tmp_path / "metrics.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(row["step"]) for row in rows] == [2, 4, 6]
+    assert [float(row["model/loss"]) for row in rows] == pytest.approx(losses(result.history, "model/loss"))
+    assert len((tmp_path / "log.jsonl").read_text().splitlines()) == 3           # the log is kept either way
+
+
 class HubDatasetRegressionRecipe(LinearRegressionRecipe):
     """The same regression fed from a ``datasets.Dataset`` of dict rows."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,17 +29,39 @@ SETTINGS = {
 }
 
 
+#: Seconds a test run may take; a worker waits at most PROCESS_GROUP_TIMEOUT_S for its peer, so a
+#: dead worker fails the run (with both workers' output) well before the test's own limit.
+RUN_TIMEOUT_S, PROCESS_GROUP_TIMEOUT_S = 300, 60
+
+
 def torchrun(output_dir: Path, **overrides: str) -> None:
-    arguments = [f"--{key}={value}" for key, value in {**SETTINGS, "output_dir": str(output_dir), **overrides}.items()]
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-    command += ["-m", "hfsynth.training.train", "--config", str(EXAMPLE_CONFIG), *arguments]
+    settings = {**SETTINGS, "output_dir": str(output_dir), "process_group_timeout_s": str(PROCESS_GROUP_TIMEOUT_S),
+                **overrides}
+    logs = output_dir.parent / f"torchrun-logs-{output_dir.name}"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "--log-dir", str(logs), "--redirects", "3"]
+    command += ["-m", "hfsynth.training.train", "--config", str(EXAMPLE_CONFIG),
+                *(f"--{key}={value}" for key, value in settings.items())]
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",
         "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
     }
-    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        output = f"killed after {RUN_TIMEOUT_S} s\n{output}"
+    assert process.returncode == 0, f"{output[-3000:]}\n{worker_logs(logs)}"
+
+
+def worker_logs(folder: Path) -> str:
+    """Every worker's stdout and stderr (torchrun's --log-dir), each file's end, named by rank."""
+    files = sorted(folder.rglob("std*.log"))
+    return "\n".join(f"--- {path.relative_to(folder)}\n{path.read_text()[-2000:]}" for path in files)
 
 
 def one_process_run(output_dir: Path, batch_size: int) -> None:

@@ -1,93 +1,64 @@
-"""Audio DSP on torch and librosa: I/O, resampling, validation, spectral features and their inverses."""
+"""Audio DSP on torch and librosa: I/O, resampling, validation, spectral features and their inverses.
 
-from .cqt import cqt, cqt_magnitude, icqt, log_cqt
-from .emphasis import de_emphasis, pre_emphasis
-from .griffin_lim import griffin_lim
-from .io import decode_audio_bytes, encode_wav_bytes, read_audio, write_audio
-from .loudness import (
-    integrated_loudness,
-    k_weighting_filters,
-    normalize_loudness,
-    normalize_lufs,
-    normalize_peak,
-    rms_db,
-)
-from .mel import (
-    MelScale,
-    MelSpectrogram,
-    log_mel_spectrogram,
-    mel_filterbank,
-    mel_spectrogram,
-    mel_to_linear,
-    nonnegative_inverse,
-)
-from .metrics import snr_db, spectral_convergence
-from .mulaw import mulaw_compress, mulaw_decode, mulaw_encode, mulaw_expand
-from .phase import (
-    audio_from_mag_if,
-    audio_from_mel_if,
-    instantaneous_frequency,
-    mag_if_from_audio,
-    mel_if_from_audio,
-    mel_warp_matrices,
-    phase_from_instantaneous_frequency,
-    unwrap_phase,
-    wrap_phase,
-)
-from .resample import resample, to_channels
-from .spectral import get_window, istft, log_magnitude, magnitude_phase, polar_spectrogram, stft
-from .validation import check_audio_tensor, check_frequency_range, check_stft_sizes, check_waveform
+Names are imported on first use (``from hfsynth.audio import stft``), so a module that needs one
+function does not pay for the others.
+"""
 
-__all__ = [
-    "MelScale",
-    "MelSpectrogram",
-    "audio_from_mag_if",
-    "audio_from_mel_if",
-    "check_audio_tensor",
-    "check_frequency_range",
-    "check_stft_sizes",
-    "check_waveform",
-    "cqt",
-    "cqt_magnitude",
-    "de_emphasis",
-    "decode_audio_bytes",
-    "encode_wav_bytes",
-    "get_window",
-    "griffin_lim",
-    "icqt",
-    "instantaneous_frequency",
-    "integrated_loudness",
-    "istft",
-    "k_weighting_filters",
-    "log_cqt",
-    "log_magnitude",
-    "log_mel_spectrogram",
-    "mag_if_from_audio",
-    "magnitude_phase",
-    "mel_filterbank",
-    "mel_if_from_audio",
-    "mel_spectrogram",
-    "mel_to_linear",
-    "mel_warp_matrices",
-    "mulaw_compress",
-    "mulaw_decode",
-    "mulaw_encode",
-    "mulaw_expand",
-    "normalize_loudness",
-    "normalize_lufs",
-    "nonnegative_inverse",
-    "normalize_peak",
-    "phase_from_instantaneous_frequency",
-    "polar_spectrogram",
-    "pre_emphasis",
-    "read_audio",
-    "resample",
-    "rms_db",
-    "snr_db",
-    "spectral_convergence",
-    "stft",
-    "to_channels",
-    "unwrap_phase",
-    "wrap_phase",
-    "write_audio",
-]
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "cqt": "cqt",
+    "cqt_magnitude": "cqt",
+    "icqt": "cqt",
+    "log_cqt": "cqt",
+    "de_emphasis": "emphasis",
+    "pre_emphasis": "emphasis",
+    "griffin_lim": "griffin_lim",
+    "decode_audio_bytes": "io",
+    "encode_wav_bytes": "io",
+    "read_audio": "io",
+    "write_audio": "io",
+    "integrated_loudness": "loudness",
+    "k_weighting_filters": "loudness",
+    "normalize_loudness": "loudness",
+    "normalize_lufs": "loudness",
+    "normalize_peak": "loudness",
+    "rms_db": "loudness",
+    "MelScale": "mel",
+    "MelSpectrogram": "mel",
+    "log_mel_spectrogram": "mel",
+    "mel_filterbank": "mel",
+    "mel_spectrogram": "mel",
+    "mel_to_linear": "mel",
+    "nonnegative_inverse": "mel",
+    "snr_db": "metrics",
+    "spectral_convergence": "metrics",
+    "mulaw_compress": "mulaw",
+    "mulaw_decode": "mulaw",
+    "mulaw_encode": "mulaw",
+    "mulaw_expand": "mulaw",
+    "audio_from_mag_if": "phase",
+    "audio_from_mel_if": "phase",
+    "instantaneous_frequency": "phase",
+    "mag_if_from_audio": "phase",
+    "mel_if_from_audio": "phase",
+    "mel_warp_matrices": "phase",
+    "phase_from_instantaneous_frequency": "phase",
+    "unwrap_phase": "phase",
+    "wrap_phase": "phase",
+    "resample": "resample",
+    "to_channels": "resample",
+    "get_window": "spectral",
+    "istft": "spectral",
+    "log_magnitude": "spectral",
+    "magnitude_phase": "spectral",
+    "polar_spectrogram": "spectral",
+    "stft": "spectral",
+    "check_audio_tensor": "validation",
+    "check_frequency_range": "validation",
+    "check_stft_sizes": "validation",
+    "check_waveform": "validation",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -42,18 +42,33 @@ def read_audio(
     return audio, int(file_rate)
 
 
-def write_audio(path: str | os.PathLike, audio: np.ndarray, sampling_rate: int, subtype: str = "PCM_16") -> Path:
+#: File suffix -> (soundfile format, default subtype): 16-bit PCM where the format has PCM, Vorbis for OGG.
+AUDIO_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
+
+
+def audio_format(path: str | os.PathLike) -> tuple[str, str]:
+    """(soundfile format, default subtype) of an output file by its suffix; ``ValueError`` naming the
+    suffixes supported for any other (commands check this before doing the work)."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in AUDIO_FORMATS:
+        raise ValueError(f"cannot write {Path(path).name}: the file name must end in {', '.join(AUDIO_FORMATS)}")
+    return AUDIO_FORMATS[suffix]
+
+
+def write_audio(path: str | os.PathLike, audio: np.ndarray, sampling_rate: int, subtype: str | None = None) -> Path:
     """Writes (samples,) or (channels, samples) audio; the file appears whole or not at all.
 
-    Samples are clipped to [-1, 1] for integer formats. The format follows the file suffix
-    (``.wav``, ``.flac``, ``.ogg``).
+    The format follows the file suffix (``.wav``, ``.flac``, ``.ogg``); ``subtype`` defaults to the
+    format's (16-bit PCM, or Vorbis). Samples are clipped to [-1, 1] for integer subtypes. Another
+    suffix is a ``ValueError`` naming the ones supported.
     """
     path = Path(path)
+    file_format, default_subtype = audio_format(path)
+    subtype = subtype or default_subtype
     sampling_rate = check_sampling_rate(sampling_rate)
     audio = check_waveform(audio)
     if subtype.startswith("PCM"):
         audio = np.clip(audio, -1.0, 1.0)
-    file_format = path.suffix.lstrip(".").upper() or "WAV"
     with atomic_path(path) as tmp_name:
         sf.write(tmp_name, audio.T, sampling_rate, subtype=subtype, format=file_format)
     return path

@@ -14,7 +14,6 @@ import re
 import tempfile
 from pathlib import Path
 
-from ..audio.pitch import note_to_midi
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -193,6 +192,8 @@ def _ints(text: str, option: str) -> tuple[int, ...]:
 def _pitch(text: str) -> int:
     """A MIDI number ("60") or note name ("C4")."""
     text = text.strip()
+    from ..audio.pitch import note_to_midi  # here: the parser is built before torch is imported
+
     return int(text) if re.fullmatch(r"\d+", text) else note_to_midi(text)
 
 

@@ -67,9 +67,39 @@ def load_torch_checkpoint(path: Path, allowed_globals: Iterable[type] = ()) -> A
         with torch.serialization.safe_globals(list(allowed_globals)):
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        raise ValueError(f"{path} asks to run code or build objects on load, which is refused ({error})") from error
+        reason = _unpickler_reason(error)
+        if _is_whole_pickle(path):    # it parses, so the safe unpickler refused what it asked to import
+            raise ValueError(f"{path} asks to run code or build objects on load, which is refused ({reason})") from error
+        raise ValueError(f"{path} is truncated or not a torch checkpoint ({reason})") from error
     except (EOFError, RuntimeError, zipfile.BadZipFile, OSError) as error:
         raise ValueError(f"{path} is truncated or not a torch checkpoint ({error})") from error
+
+
+def _unpickler_reason(error: Exception) -> str:
+    """The line of torch's refusal that says what was refused, without its paragraphs of advice."""
+    advice = ("Weights only load failed", "Check the documentation", "Please file an issue")
+    lines = [line.strip() for line in str(error).splitlines() if line.strip() and not line.strip().startswith(advice)]
+    return (lines[0] if lines else str(error)).removeprefix("WeightsUnpickler error:").strip()
+
+
+def _is_whole_pickle(path: Path) -> bool:
+    """Whether the checkpoint's pickle (the file, or ``data.pkl`` of a zip checkpoint) parses to its
+    end, without running any of it: it tells a refused import from junk or a cut-off file."""
+    import io
+    import pickletools
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                name = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+                data = archive.read(name)
+        else:
+            data = path.read_bytes()
+        for _ in pickletools.genops(io.BytesIO(data)):
+            pass
+    except (StopIteration, ValueError, zipfile.BadZipFile, OSError, EOFError):
+        return False
+    return True
 
 
 # -------------------------------------------------------------------------------- mapping
@@ -144,8 +174,10 @@ def _listing(names: list[str], most: int = 6) -> str:
 
 def fold_weight_norm(g: torch.Tensor, v: torch.Tensor, dim: int = 0) -> torch.Tensor:
     """``torch.nn.utils.weight_norm``'s weight: ``g * v / ||v||``, the norm over every axis but ``dim``."""
+    import torch
+
     axes = [axis for axis in range(v.ndim) if axis != dim]
-    return g * v / v.norm(dim=axes, keepdim=True)
+    return v * (g / torch.linalg.vector_norm(v, dim=axes, keepdim=True))  # torch's order of operations
 
 
 # -------------------------------------------------------------------------------- output

@@ -7,7 +7,6 @@ import io
 import os
 from pathlib import Path
 
-import midirenderer
 import numpy as np
 import pretty_midi
 
@@ -91,7 +90,7 @@ def render_midi(
             pretty_midi.ControlChange(_PLACEHOLDER_CONTROLLER, 0, duration_in_s)
         )
     try:
-        wav = midirenderer.render_wave_from(load_soundfont(soundfont), midi_to_bytes(score))
+        wav = _synthesiser().render_wave_from(load_soundfont(soundfont), midi_to_bytes(score))
     except (RuntimeError, ValueError) as error:
         raise ValueError(f"the synthesiser could not render this MIDI: {error}") from error
     audio, rate = decode_audio_bytes(wav)
@@ -105,3 +104,12 @@ def fit_length(audio: np.ndarray, num_samples: int) -> np.ndarray:
         return np.ascontiguousarray(audio[..., :num_samples])
     padding = [(0, 0)] * (audio.ndim - 1) + [(0, num_samples - audio.shape[-1])]
     return np.pad(audio, padding)
+
+
+def _synthesiser():
+    """midirenderer, the ``data`` extra: rendering is for datasets, reading MIDI (GANSynth's pieces) is not."""
+    try:
+        import midirenderer
+    except ImportError as error:
+        raise ImportError('rendering MIDI needs midirenderer: pip install "hfsynth[data]"') from error
+    return midirenderer

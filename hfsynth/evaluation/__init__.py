@@ -8,7 +8,7 @@ dicts. Set metrics take (N, K) probabilities or (N, D) embeddings from any sourc
 - distribution:  inception_score, frechet_distance (+ embedding_statistics, frechet_distance_from_statistics)
 - ndb:           ndb, log_spectrum_features
 - spectral:      multi_resolution_stft_distance, log_mel_l1, spectral_flatness, spectral_flux, seam_flux_ratio
-- separation:    sdr, si_sdr, si_snr, sdr_improvement (clipped at +-100 dB)
+- separation:    sdr, si_sdr, si_snr, sdr_improvement (clipped at +-100 dB), bss_eval_sdr (MUSDB18's SDR)
 - music:         chroma_correlation, chromagram, pitch_class_clarity, onset_rate
 - suite:         evaluate_pairs (every metric above without pYIN, each spectrogram computed once)
 """
@@ -29,7 +29,7 @@ from .pitch import (
     pitch_accuracy_pyin,
     pitch_entropy,
 )
-from .separation import MAX_DB, sdr, sdr_improvement, si_sdr, si_snr
+from .separation import MAX_DB, bss_eval_sdr, sdr, sdr_improvement, si_sdr, si_snr
 from .spectral import log_mel_l1, multi_resolution_stft_distance, seam_flux_ratio, spectral_flatness, spectral_flux
 from .suite import ESTIMATE_METRICS, PAIR_METRICS, evaluate_pairs
 from .classifier import ClassifierEvaluator, ClassifierScores
@@ -43,6 +43,7 @@ __all__ = [
     "InceptionScore",
     "NDBResult",
     "PitchAccuracy",
+    "bss_eval_sdr",
     "chroma_correlation",
     "chromagram",
     "embedding_statistics",

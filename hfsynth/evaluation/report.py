@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..data import decode_audio, load_saved_dataset
 from ..files import atomic_path
@@ -61,18 +62,9 @@ def _write_atomic(path: Path, text: str) -> Path:
 
 def model_task(model_path: str) -> str:
     """The public-contract task of a saved model: audio-classification, text-to-audio or audio-to-audio."""
-    from transformers import AutoConfig
-    from transformers.models.auto.modeling_auto import (
-        MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING,
-        MODEL_FOR_TEXT_TO_WAVEFORM_MAPPING,
-    )
+    from ..models.registration import task_of
 
-    config = AutoConfig.from_pretrained(model_path)
-    if type(config) in MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING:
-        return "audio-classification"
-    if type(config) in MODEL_FOR_TEXT_TO_WAVEFORM_MAPPING:
-        return "text-to-audio"
-    return "audio-to-audio"
+    return task_of(model_path)
 
 
 def _clips(dataset, column: str, sampling_rate: int) -> list[np.ndarray]:
@@ -114,7 +106,7 @@ def evaluate_audio_to_audio(model_path: str, dataset, pyin: bool = False) -> dic
     reference_column = "audio_b" if "audio_b" in dataset.column_names else source_column
     sources, references = _clips(dataset, source_column, rate), _clips(dataset, reference_column, rate)
     outputs = []
-    for source, reference in zip(sources, references):
+    for source, reference in tqdm(list(zip(sources, references)), desc="transforming", unit="clip", disable=None):
         out = transform({"raw": source, "sampling_rate": rate})["audio"]
         out = out if out.ndim == 1 else out.mean(axis=0)
         outputs.append(np.pad(out, (0, max(0, len(reference) - len(out))))[: len(reference)])
@@ -133,7 +125,7 @@ def evaluate_generator(model_path: str, dataset, classifier: str | None = None, 
     rate = int(generate.sampling_rate)
     real = _clips(dataset, _audio_column(dataset), rate)
     fake = []
-    for caption, clip in zip(dataset["caption"], real):
+    for caption, clip in tqdm(list(zip(dataset["caption"], real)), desc="generating", unit="clip", disable=None):
         out = generate(caption, forward_params={"audio_length_in_s": len(clip) / rate})["audio"]
         fake.append(out if out.ndim == 1 else out.mean(axis=0))
     metrics: dict[str, float] = {}

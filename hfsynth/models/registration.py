@@ -7,6 +7,8 @@ checkpoints, and so that ``transformers.pipeline(...)`` can load them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from transformers import AutoConfig, AutoModel, AutoModelForTextToWaveform, PretrainedConfig, PreTrainedModel
 
 MODEL_TYPE_PREFIX = "hfsynth_"
@@ -39,3 +41,44 @@ def register_model(
     for auto_class in auto_classes:
         auto_class.register(config_class, model_class, exist_ok=True)
     REGISTERED_MODELS.setdefault(model_type, model_class)
+
+
+#: The public contract's tasks, as ``pipeline()`` names them.
+TASKS = ("text-to-audio", "audio-to-audio", "audio-classification")
+
+
+def task_of(source: str) -> str:
+    """The public-contract task of a model folder or Hub id (from its config alone).
+
+    ``ValueError`` for a local-looking path that is no model folder, or a config transformers
+    cannot read, naming what was given and what a model source is.
+    """
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING,
+        MODEL_FOR_TEXT_TO_WAVEFORM_MAPPING,
+    )
+
+    path = Path(source).expanduser()
+    looks_local = path.is_absolute() or str(source).startswith((".", "~")) or str(source).count("/") != 1
+    if looks_local and not (path / "config.json").is_file():
+        raise ValueError(f"no model folder at {source} (a folder with config.json, or a Hub id 'user/name')")
+    try:
+        config = AutoConfig.from_pretrained(str(source))
+    except (OSError, ValueError, KeyError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"cannot read the model config of {source}: {reason}") from error
+    if hasattr(config, "pipeline_task"):  # a family whose task depends on its conditioning
+        return config.pipeline_task
+    if type(config) in MODEL_FOR_AUDIO_CLASSIFICATION_MAPPING:
+        return "audio-classification"
+    if type(config) in MODEL_FOR_TEXT_TO_WAVEFORM_MAPPING:
+        return "text-to-audio"
+    return "audio-to-audio"
+
+
+def check_task(source: str, task: str, command: str) -> str:
+    """``source`` when its model answers ``task``; else a ``ValueError`` saying what it does instead."""
+    found = task_of(source)
+    if found != task:
+        raise ValueError(f"{source} holds a model for {found}; {command} needs one for {task}")
+    return source

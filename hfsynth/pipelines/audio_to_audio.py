@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,14 @@ class AudioToAudioPipeline(Pipeline):
     _load_image_processor = False
     _load_video_processor = False
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not callable(getattr(self.model, "audio_to_audio", None)):
+            raise ValueError(
+                f"{type(self.model).__name__} ({self.model.config.model_type}) does not transform audio; "
+                "the audio-to-audio task needs a vocoder, style-transfer or separation model"
+            )
+
     def _sanitize_parameters(self, **kwargs: Any) -> tuple[dict, dict, dict]:
         return {}, kwargs, {}
 
@@ -73,23 +82,51 @@ class AudioToAudioPipeline(Pipeline):
         audio, notes = conform_audio(audio, rate, self.sampling_rate, channels)
         for note in notes:
             logger.info("audio-to-audio: %s", note)
-        return {"input_values": torch.from_numpy(audio).reshape(1, channels, -1)}  # (batch=1, channels, samples)
+        waveform = torch.from_numpy(audio).reshape(channels, -1)
+        # time on axis 1, where transformers' batching pads; the real length, to trim the padding off
+        return {"input_values": waveform.T[None], "num_samples": torch.tensor([waveform.shape[-1]])}
 
-    def _forward(self, model_inputs: dict[str, torch.Tensor], **forward_params: Any) -> Any:
-        return self.model.audio_to_audio(**model_inputs, **forward_params)
+    def _forward(self, model_inputs: dict[str, torch.Tensor], **forward_params: Any) -> dict[str, torch.Tensor]:
+        """Each clip of a batch at its own length (padding would change what models that look at the
+        whole clip, such as a separator's level normalisation, make of it), re-padded to stack."""
+        waveforms = model_inputs["input_values"].transpose(1, 2)                  # (batch, channels, samples)
+        lengths = model_inputs["num_samples"].tolist()
+        outputs = [self.model.audio_to_audio(input_values=waveforms[i : i + 1, :, :length], **forward_params)
+                   for i, length in enumerate(lengths)]
+        key = "stems" if outputs[0].get("stems") is not None else "audio"
+        longest = max(out[key].shape[-1] for out in outputs)
+        stacked = torch.cat([torch.nn.functional.pad(out[key], (0, longest - out[key].shape[-1])) for out in outputs])
+        return {key: stacked, "num_samples": model_inputs["num_samples"]}
 
-    def postprocess(self, model_outputs: Any) -> dict[str, Any]:
-        if model_outputs.get("stems") is not None:
-            stems = finalize_audio(model_outputs["stems"])[0]  # (stems, [channels,] samples)
+    def postprocess(self, model_outputs: dict[str, torch.Tensor]) -> dict[str, Any]:
+        length = int(model_outputs["num_samples"].reshape(-1)[0])
+        if "stems" in model_outputs:
+            stems = finalize_audio(model_outputs["stems"][..., :length])[0]          # (stems, [channels,] samples)
             names = list(self.model.config.stem_names)
             return {
                 "stems": {name: stems[i].cpu().numpy() for i, name in enumerate(names)},
                 "sampling_rate": self.sampling_rate,
             }
-        audio = finalize_audio(model_outputs["audio"])[0]  # ([channels,] samples)
+        audio = finalize_audio(model_outputs["audio"][..., :length])[0]              # ([channels,] samples)
         if audio.ndim == 2 and audio.shape[0] == 1:
             audio = audio[0]  # mono models answer (samples,)
         return {"audio": audio.cpu().numpy(), "sampling_rate": self.sampling_rate}
 
+    def get_iterator(self, *args: Any, **kwargs: Any):
+        """transformers batches only pipelines with a tokenizer or feature extractor, whose padding
+        value and side it reads: audio is padded with silence on the right, then trimmed back."""
+        self.feature_extractor = SILENCE_PADDING
+        try:
+            return super().get_iterator(*args, **kwargs)
+        finally:
+            self.feature_extractor = None
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
+        """The model folder alone: ``import hfsynth`` registers the task, so no pipeline code is saved."""
+        self.model.save_pretrained(save_directory, **kwargs)
+
+
+#: What transformers' ``pad_collate_fn`` reads from a feature extractor.
+SILENCE_PADDING = SimpleNamespace(padding_value=0.0, padding_side="right")
 
 PIPELINE_REGISTRY.register_pipeline(TASK, pipeline_class=AudioToAudioPipeline, pt_model=AutoModel, type="audio")

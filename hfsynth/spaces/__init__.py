@@ -8,19 +8,13 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry calls from a local app
 
-from .builders import build_combined_space, build_space, launch, load_model  # noqa: E402
-from .media import spectrogram_image  # noqa: E402
-from .specs import SPACES, Control, SpaceSpec, get_spec, locate_model  # noqa: E402
+from .._lazy import lazy_exports  # noqa: E402
 
-__all__ = [
-    "SPACES",
-    "Control",
-    "SpaceSpec",
-    "build_combined_space",
-    "build_space",
-    "get_spec",
-    "launch",
-    "load_model",
-    "locate_model",
-    "spectrogram_image",
-]
+_EXPORTS = {
+    "build_combined_space": "builders", "build_space": "builders", "launch": "builders", "load_model": "builders",
+    "spectrogram_image": "media",
+    "SPACES": "specs", "Control": "specs", "SpaceSpec": "specs", "get_spec": "specs", "locate_model": "specs",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

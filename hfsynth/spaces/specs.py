@@ -13,9 +13,6 @@ from pathlib import Path
 
 from ..validation import check_number
 
-#: Repository root (``<repo>/pipelines/<name>`` is where a Space looks for its model by default).
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 TEXT_TO_AUDIO = "text-to-audio"
 AUDIO_TO_AUDIO = "audio-to-audio"
 AUDIO_CLASSIFICATION = "audio-classification"
@@ -87,7 +84,9 @@ class SpaceSpec:
 
     @property
     def default_folder(self) -> Path:
-        return REPO_ROOT / "pipelines" / (self.model_folder or self.name)
+        """``pipelines/<folder>`` of the directory the app runs in (a checkout of hfsynth): never a
+        path inside the installed package. A published Space names its model by Hub id instead."""
+        return Path.cwd() / "pipelines" / (self.model_folder or self.name)
 
     @property
     def env_var(self) -> str:
@@ -97,7 +96,7 @@ class SpaceSpec:
 
 def _wavenet_task(config: object) -> str:
     """A mel-conditioned WaveNet is a vocoder (audio in); otherwise it generates from a prompt."""
-    return AUDIO_TO_AUDIO if getattr(config, "local_cond_channels", 0) else TEXT_TO_AUDIO
+    return getattr(config, "pipeline_task", TEXT_TO_AUDIO)
 
 
 SEED = Control("seed", "Seed", 0, 2**31 - 1, 0, 1, info="same seed, same audio")
@@ -141,8 +140,9 @@ SPACES: dict[str, SpaceSpec] = {
             name="wavenet",
             model_folder="wavenet-vocoder-tiny",
             title="WaveNet",
-            description="WaveNet (van den Oord et al., 2016): a mel-conditioned vocoder resynthesises the "
-            "uploaded audio; a class-conditioned WaveNet plays the instrument its prompt names.",
+            description="WaveNet (van den Oord et al., 2016): a mel-conditioned vocoder (hfsynth's, or r9y9's "
+            "converted with `hfsynth convert wavenet`) resynthesises the uploaded audio; a class-conditioned "
+            "WaveNet plays the instrument its prompt names.",
             task=_wavenet_task,
             train_command="hfsynth train --config configs/wavenet_vocoder_tiny.yaml",
             model_types=("hfsynth_wavenet",),
@@ -158,7 +158,7 @@ SPACES: dict[str, SpaceSpec] = {
             "(Pasini & Schlüter, 2022). The prompt may set the tempo (\"120 bpm\") and the note density (\"dense\", \"sparse\").",
             task=TEXT_TO_AUDIO,
             train_command="hfsynth train --config configs/musika_ae_small.yaml, then configs/musika_small.yaml",
-            model_types=("hfsynth_musika",),
+            model_types=("hfsynth_musika", "hfsynth_musika_release"),  # the release: hfsynth convert musika
             default_seconds=4.0,
             max_seconds=12.0,
             controls=(Control("truncation", "Truncation", 0.1, 2.0, 0.8, 0.1,
@@ -220,7 +220,7 @@ class ModelLocation:
 
 def locate_model(spec: SpaceSpec, model: str | os.PathLike | None = None) -> ModelLocation:
     """The model folder for ``spec``: ``model`` if given, else ``$HFSYNTH_MODEL_<NAME>``, else
-    ``pipelines/<name>`` in the repository. An explicit value that is not a local folder is taken
+    ``pipelines/<name>`` of the current directory. An explicit value that is not a local folder is taken
     as a Hub id (pipeline() resolves it); a missing default folder is reported as not found.
     """
     if model is not None and str(model):

@@ -46,6 +46,12 @@ class TrainingConfig:
         num_workers: ``torch.utils.data.DataLoader`` worker processes.
         cpu: Train on CPU even when an accelerator is present.
         resume: Continue from the latest checkpoint in ``output_dir`` when there is one.
+        log_with: Experiment trackers that also receive the logged averages: accelerate's names
+            (``tensorboard``, ``wandb``, ...) and ``csv`` (``metrics.csv`` in ``output_dir``, no
+            dependency); ``log.jsonl`` is written either way.
+        process_group_timeout_s: How long processes wait for each other (joining, collectives)
+            before failing, in multi-process runs: a worker that died then stops its peers instead
+            of leaving them waiting.
     """
 
     output_dir: str = "runs/train"
@@ -67,6 +73,8 @@ class TrainingConfig:
     num_workers: int = 0
     cpu: bool = False
     resume: bool = False
+    log_with: list[str] = dataclasses.field(default_factory=list)
+    process_group_timeout_s: int = 1800
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -74,7 +82,8 @@ class TrainingConfig:
         self._check_ranges()
 
     def _check_ranges(self) -> None:
-        positive = ("max_steps", "batch_size", "gradient_accumulation_steps", "log_every", "save_every", "keep_last")
+        positive = ("max_steps", "batch_size", "gradient_accumulation_steps", "log_every", "save_every", "keep_last",
+                    "process_group_timeout_s")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1; got {getattr(self, name)}")
@@ -164,8 +173,8 @@ def _coerce(name: str, value: Any, annotation: Any) -> Any:
     """Checks ``value`` against the field's type, converting the harmless cases.
 
     Settings built in Python may carry numeric strings (``"1e-4"``) and YAML gives lists where we
-    want tuples, so numeric strings become numbers and 2-lists become tuples; anything else raises
-    ``ValueError``.
+    want tuples, so numeric strings become numbers, 2-lists become tuples and comma-separated
+    names become lists; anything else raises ``ValueError``.
     """
     args = typing.get_args(annotation)
     if type(None) in args:
@@ -189,6 +198,10 @@ def _coerce(name: str, value: Any, annotation: Any) -> Any:
             return value
         if isinstance(value, Path):
             return str(value)
+    elif typing.get_origin(annotation) is list:
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, (list, tuple)) and all(isinstance(item, str) for item in items):
+            return [item.strip() for item in items if item.strip()]
     elif typing.get_origin(annotation) is tuple:
         numbers = [_as_float(item) for item in value] if isinstance(value, (list, tuple)) else []
         if len(numbers) == len(typing.get_args(annotation)) and None not in numbers:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import DistributedDataParallelKwargs, send_to_device, set_seed
+from accelerate.utils import DistributedDataParallelKwargs, InitProcessGroupKwargs, send_to_device, set_seed
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -42,6 +43,7 @@ from .data import BatchStream, DataPosition, ShardLayout, derive_seed
 from .ema import ExponentialMovingAverage
 from .metrics import MetricAccumulator, append_log_line, truncate_log
 from .recipe import ALL_MODULES, LossOutput, OptimizerGroup, RecipeModules, TrainingRecipe
+from .trackers import trackers_for
 
 LOG_FILE = "log.jsonl"
 FINAL_DIR = "final"
@@ -90,8 +92,15 @@ class Trainer:
             gradient_accumulation_steps=config.gradient_accumulation_steps,
             mixed_precision=config.mixed_precision,
             cpu=config.cpu,
-            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=recipe.find_unused_parameters)],
+            log_with=trackers_for(config.log_with, self.output_dir) or None,
+            project_dir=str(self.output_dir),
+            kwargs_handlers=[
+                DistributedDataParallelKwargs(find_unused_parameters=recipe.find_unused_parameters),
+                InitProcessGroupKwargs(timeout=datetime.timedelta(seconds=config.process_group_timeout_s)),
+            ],
         )
+        if config.log_with:
+            self.accelerator.init_trackers("hfsynth", config=_scalars(config.to_dict()))
         self._resume_from = self._checkpoint_to_resume()
         set_seed(config.seed)  # same on every process: identical initial weights everywhere
         self.modules: dict[str, nn.Module] = dict(recipe.modules())
@@ -265,6 +274,8 @@ class Trainer:
         self.history.append(entry)
         if self.accelerator.is_main_process:
             append_log_line(self.output_dir / LOG_FILE, entry)
+        if self.config.log_with:
+            self.accelerator.log(averages, step=self.step)
         return averages
 
     def _mean_across_processes(self, local: torch.Tensor) -> torch.Tensor:
@@ -400,6 +411,11 @@ def _checked_loss(output: Any, group: str) -> torch.Tensor:
     if not loss.requires_grad:
         raise ValueError(f"the loss of group {group!r} does not depend on any of the group's trainable parameters")
     return loss.reshape(())
+
+
+def _scalars(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings trackers can store as hyperparameters (numbers, strings, booleans)."""
+    return {key: value if isinstance(value, (int, float, str, bool)) else str(value) for key, value in values.items()}
 
 
 def _pick(value: Any, default: Any) -> Any:

@@ -60,6 +60,7 @@ class NoteClassifierPreTrainedModel(HFSynthPreTrainedModel):
     config_class = NoteClassifierConfig
     base_model_prefix = "note_classifier"
     main_input_name = "input_values"
+    input_dtype = torch.float32  # the log-mel front end reads float32 audio whatever the weights' dtype
 
     def _init_weights(self, module: nn.Module) -> None:
         super()._init_weights(module)
