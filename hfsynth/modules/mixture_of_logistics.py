@@ -53,12 +53,13 @@ def sample_mix_logistic(params: torch.Tensor, uniform: torch.Tensor, log_scale_m
     """Draws amplitudes (B, T) from ``params`` (B, 3K, T) given noise ``uniform`` (2, B, T) in (0, 1).
 
     The noise is passed in (rather than drawn here) so that two generation strategies fed the
-    same noise produce the same samples.
+    same noise produce the same samples. ``uniform[0]`` picks the component by inverse CDF of the
+    mixture weights (one uniform suffices; a single Gumbel value shared by every component would
+    always pick the most probable one), ``uniform[1]`` the amplitude within it.
     """
     logit_weights, means, log_scales = split_parameters(params, log_scale_min)
     eps = 1e-5
-    gumbel = -torch.log(-torch.log(uniform[0].clamp(eps, 1 - eps)))   # (B, T)
-    component = (logit_weights + gumbel.unsqueeze(1)).argmax(dim=1, keepdim=True)  # (B, 1, T)
+    component = sample_categorical(logit_weights, uniform[0]).unsqueeze(1)  # (B, 1, T)
     mean = means.gather(1, component).squeeze(1)
     log_scale = log_scales.gather(1, component).squeeze(1)
     u = uniform[1].clamp(eps, 1 - eps)
