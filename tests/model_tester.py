@@ -146,8 +146,10 @@ class GeneratorTester(ModelFolderTester):
         pipe.save_pretrained(tmp_path)
         loaded = self.pipeline_class.from_pretrained(tmp_path)
         assert set(loaded.components) == set(pipe.components)
-        np.testing.assert_array_equal(self.call_pipeline(loaded, generator=torch.Generator().manual_seed(1)).audios,
-                                      self.call_pipeline(pipe, generator=torch.Generator().manual_seed(1)).audios)
+        # the same weights and noise; freshly loaded tensors may take other kernels (last-bit rounding)
+        np.testing.assert_allclose(self.call_pipeline(loaded, generator=torch.Generator().manual_seed(1)).audios,
+                                   self.call_pipeline(pipe, generator=torch.Generator().manual_seed(1)).audios,
+                                   rtol=0, atol=1e-6)
 
     def test_progress_bars_follow_the_pipeline_s_configuration(self, model):
         pipe = self.pipeline_class(model)

@@ -116,7 +116,9 @@ def test_the_folder_is_open_unmix_s_model(model):
 def test_magnitude_estimates_match(model, vectors):
     with torch.no_grad():
         for target in TARGETS:
-            assert_within(model.openunmix.targets[target](vectors["mix_mag"]), vectors[f"estimate.{target}"], 1e-5)
+            expected = vectors[f"estimate.{target}"]         # peaks of 100-180: float32 LSTMs round
+            assert_within(model.openunmix.targets[target](vectors["mix_mag"]), expected,  # per CPU (AVX2/512)
+                          1e-5 * float(expected.abs().max()))
 
 
 def test_activations_inside_a_network_match(model, vectors):
