@@ -82,12 +82,12 @@ class ConvQueue:
         self.position = 0
         taps = torch.arange(kernel_size, device=like.device) * dilation - (kernel_size - 1) * dilation
         positions = torch.arange(self.size, device=like.device)
-        self.tap_indices = (positions[:, None] + taps[None, :]) % self.size                # (size, k)
+        self.tap_indices = list((positions[:, None] + taps[None, :]) % self.size)          # size x (k,)
 
     def window(self, x_t: torch.Tensor) -> torch.Tensor:
         """Stores the current input (B, C) and returns the taps (B, C, k), oldest first."""
         self.buffer[:, :, self.position] = x_t
-        taps = self.buffer[:, :, self.tap_indices[self.position]]
+        taps = self.buffer.index_select(2, self.tap_indices[self.position])
         self.position = (self.position + 1) % self.size
         return taps
 
@@ -156,7 +156,10 @@ class LayerStep:
             h = h + self.conditioning[min(t, self.last)]
         a, b = h.chunk(2, dim=1)
         out = F.linear(torch.tanh(a) * torch.sigmoid(b), self.out_weight, self.out_bias)
-        return (x_t + out[:, : self.residual_channels]) * self.residual_scale, out[:, self.residual_channels :]
+        residual = x_t + out[:, : self.residual_channels]
+        if self.residual_scale != 1.0:                      # (x * 1.0 is x: one op fewer per layer)
+            residual = residual * self.residual_scale
+        return residual, out[:, self.residual_channels :]
 
 
 def build_mel_frontend(config: WaveNetConfig) -> nn.Module | None:
@@ -485,10 +488,10 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
         out, out_bias = self.head_out.weight[:, :, 0], self.head_out.bias
         for t in range(samples.shape[1] - 1):
             x_t = input_step(samples[:, t])                                        # (B, R)
-            skips = 0.0 if self.input_skip is None else pointwise(self.input_skip, x_t)
+            skips = None if self.input_skip is None else pointwise(self.input_skip, x_t)
             for step in steps:
                 x_t, skip = step(x_t, t)
-                skips = skips + skip
+                skips = skip.clone() if skips is None else skips.add_(skip)   # in place: no new tensor per layer
             h = F.linear(F.relu(skips * self.skip_scale), hidden, hidden_bias)
             if head_bias is not None:
                 h = h + head_bias[t]
