@@ -24,6 +24,7 @@ import torch
 from safetensors.torch import load_file
 from transformers import pipeline
 
+from hfsynth.audio.resample import resample
 from hfsynth.cli import USAGE_ERROR, main
 from hfsynth.conversion import openunmix
 from hfsynth.conversion.openunmix import PRESETS, Preset, convert
@@ -235,11 +236,17 @@ def test_pipeline_residual_other_completes_the_mixture(converted, vectors):
     np.testing.assert_allclose(gain * stems.sum(axis=0), audio, atol=1e-4)
 
 
-def test_pipeline_resamples_and_upmixes_the_input(converted):
+def test_pipeline_resamples_and_upmixes_the_input_and_answers_at_its_rate(converted):
     t = np.arange(22050) / 22050
     mono = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)               # 1 s, mono, 22.05 kHz
-    out = pipeline("audio-to-audio", model=str(converted))({"raw": mono, "sampling_rate": 22050})
-    assert out["sampling_rate"] == RATE and all(stem.shape == (2, RATE) for stem in out["stems"].values())
+    separate = pipeline("audio-to-audio", model=str(converted))
+    out = separate({"raw": mono, "sampling_rate": 22050})
+    assert out["sampling_rate"] == 22050 and all(stem.shape == (2, 22050) for stem in out["stems"].values())
+    assert max(np.abs(stem).max() for stem in out["stems"].values()) <= 1.0
+    at_model_rate = separate({"raw": resample(mono, 22050, RATE), "sampling_rate": RATE})
+    for name, stem in out["stems"].items():                                       # the same stems, resampled back
+        expected = resample(at_model_rate["stems"][name], RATE, 22050)
+        assert np.abs(stem - expected)[:, 100:-100].max() < 0.05 * np.abs(expected).max() + 1e-6
 
 
 def test_the_separation_space_accepts_a_converted_folder(converted):

@@ -222,6 +222,31 @@ def test_the_pipeline_class_and_transform(converted, vectors, tmp_path):
                                   read_audio(tmp_path / "to_Beethoven_Solo_Piano.wav")[0])
 
 
+def test_the_style_transfer_space_translates_to_the_chosen_domain(converted, tmp_path):
+    pytest.importorskip("gradio")
+    from gradio_client import handle_file
+    from test_spaces import client_for, start
+
+    from hfsynth.spaces import build_space
+
+    clip = write_audio(tmp_path / "clip.wav", np.sin(np.arange(800) / 5.0).astype(np.float32) * 0.3, 16000)
+    demo = build_space("style-transfer", model=str(converted))
+    try:
+        client = client_for(start(demo))
+        outputs = [client.predict(handle_file(str(clip)), target, api_name="/style_transfer")[0]
+                   for target in ("Beethoven_Solo_Piano", "Beethoven_Solo_Piano", converted_domain(converted, 0))]
+    finally:
+        demo.close()
+    (first, rate), (again, _), (other, _) = (read_audio(path) for path in outputs)
+    assert rate == 16000 and first.shape == (800,) and np.abs(first).max() > 0
+    np.testing.assert_array_equal(first, again)                 # the Space seeds every request alike
+    assert not np.array_equal(first, other)                     # another domain's decoder
+
+
+def converted_domain(folder, index: int) -> str:
+    return MusicTranslationModel.config_class.from_pretrained(folder).domains[index]
+
+
 class TestConvertedTranslationContract(SamplingAudioToAudioTester):
     """The shared audio-to-audio contract on the converted folder (to the default domain, 0)."""
 

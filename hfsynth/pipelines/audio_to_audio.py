@@ -26,6 +26,7 @@ from transformers import AutoModel, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from ..audio.io import read_audio
+from ..audio.resample import resample
 from ..audio.validation import check_waveform
 from ..validation import check_sampling_rate
 from .contract import finalize_audio
@@ -84,7 +85,8 @@ class AudioToAudioPipeline(Pipeline):
             logger.info("audio-to-audio: %s", note)
         waveform = torch.from_numpy(audio).reshape(channels, -1)
         # time on axis 1, where transformers' batching pads; the real length, to trim the padding off
-        return {"input_values": waveform.T[None], "num_samples": torch.tensor([waveform.shape[-1]])}
+        return {"input_values": waveform.T[None], "num_samples": torch.tensor([waveform.shape[-1]]),
+                "input_rate": torch.tensor([rate])}
 
     def _forward(self, model_inputs: dict[str, torch.Tensor], **forward_params: Any) -> dict[str, torch.Tensor]:
         """Each clip of a batch at its own length (padding would change what models that look at the
@@ -96,21 +98,28 @@ class AudioToAudioPipeline(Pipeline):
         key = "stems" if outputs[0].get("stems") is not None else "audio"
         longest = max(out[key].shape[-1] for out in outputs)
         stacked = torch.cat([torch.nn.functional.pad(out[key], (0, longest - out[key].shape[-1])) for out in outputs])
-        return {key: stacked, "num_samples": model_inputs["num_samples"]}
+        return {key: stacked, "num_samples": model_inputs["num_samples"], "input_rate": model_inputs["input_rate"]}
 
     def postprocess(self, model_outputs: dict[str, torch.Tensor]) -> dict[str, Any]:
         length = int(model_outputs["num_samples"].reshape(-1)[0])
         if "stems" in model_outputs:
-            stems = finalize_audio(model_outputs["stems"][..., :length])[0]          # (stems, [channels,] samples)
+            stems = finalize_audio(model_outputs["stems"][..., :length])[0].cpu().numpy()   # (stems, [C,] T)
+            stems, rate = self._at_input_rate(stems, int(model_outputs["input_rate"].reshape(-1)[0]))
             names = list(self.model.config.stem_names)
-            return {
-                "stems": {name: stems[i].cpu().numpy() for i, name in enumerate(names)},
-                "sampling_rate": self.sampling_rate,
-            }
+            return {"stems": {name: stems[i] for i, name in enumerate(names)}, "sampling_rate": rate}
         audio = finalize_audio(model_outputs["audio"][..., :length])[0]              # ([channels,] samples)
         if audio.ndim == 2 and audio.shape[0] == 1:
             audio = audio[0]  # mono models answer (samples,)
         return {"audio": audio.cpu().numpy(), "sampling_rate": self.sampling_rate}
+
+    def _at_input_rate(self, stems: np.ndarray, input_rate: int) -> tuple[np.ndarray, int]:
+        """Stems go back to the rate of the mixture they came from, so that they line up with it; one
+        gain for all, if resampling overshot a peak of 1, keeps their balance."""
+        if input_rate == self.sampling_rate:
+            return stems, input_rate
+        stems = resample(stems, self.sampling_rate, input_rate)
+        peak = float(np.abs(stems).max(initial=0.0))
+        return (stems / peak if peak > 1.0 else stems), input_rate
 
     def get_iterator(self, *args: Any, **kwargs: Any):
         """transformers batches only pipelines with a tokenizer or feature extractor, whose padding

@@ -158,15 +158,25 @@ def add_text_to_audio_ui(model: LoadedModel) -> None:
         gr.Examples(rows, inputs, cache_examples=False)
 
 
+#: Input cap of a time-domain translation Space: its WaveNet decoders make ~100 samples/s on a CPU.
+TIME_DOMAIN_MAX_SECONDS = 1.0
+
+
 def add_audio_to_audio_ui(model: LoadedModel) -> None:
     """Uploaded audio -> transformed audio (or one player per stem), spectrogram, WAV download(s)."""
     import gradio as gr
 
     spec = model.spec
     stem_names = list(getattr(model.config, "stem_names", None) or [])
+    domains = list(getattr(model.config, "domains", None) or [])        # time-domain translation (UMT)
+    max_seconds = min(spec.max_seconds, TIME_DOMAIN_MAX_SECONDS) if domains else spec.max_seconds
     with gr.Row():
         with gr.Column():
             source = gr.Audio(label="Input audio", type="numpy", sources=["upload", "microphone"])
+            targets = [gr.Dropdown(domains, value=domains[model.config.default_target_domain],
+                                   label="Target domain",
+                                   info=f"generated sample by sample: up to {max_seconds:g} s of input")
+                       ] if domains else []
             button = gr.Button("Transform" if not stem_names else "Separate", variant="primary")
         with gr.Column():
             players = [
@@ -179,9 +189,10 @@ def add_audio_to_audio_ui(model: LoadedModel) -> None:
                                file_count="multiple" if stem_names else "single")
 
     @user_errors
-    def transform(value):
-        samples, rate = uploaded_audio(value, spec.max_seconds)
-        out = run_locked(0, lambda: model.pipe({"raw": samples, "sampling_rate": rate}))
+    def transform(value, *target):
+        samples, rate = uploaded_audio(value, max_seconds)
+        options = {"target_domain": target[0]} if domains else {}
+        out = run_locked(0, lambda: model.pipe({"raw": samples, "sampling_rate": rate}, **options))
         sampling_rate = out["sampling_rate"]
         audios = dict(out["stems"]) if "stems" in out else {"output": out["audio"]}
         paths = [save_wav(model.output_dir, f"{spec.name}-{name}", audio, sampling_rate)
@@ -189,8 +200,8 @@ def add_audio_to_audio_ui(model: LoadedModel) -> None:
         picture = spectrogram_image(list(audios.values()), sampling_rate)
         return (*paths, picture, paths if stem_names else paths[0])
 
-    button.click(transform, [source], [*players, image, download], api_name=api_name(spec))
-    clips = example_clips(model.output_dir / "examples", model.config.sampling_rate, spec.max_seconds)
+    button.click(transform, [source, *targets], [*players, image, download], api_name=api_name(spec))
+    clips = example_clips(model.output_dir / "examples", model.config.sampling_rate, max_seconds)
     gr.Examples(clips, [source], cache_examples=False)
 
 

@@ -170,12 +170,13 @@ SPACES: dict[str, SpaceSpec] = {
             name="style-transfer",
             model_folder="styletransfer-piano-to-strings",
             title="Style transfer",
-            description="Timbre/style transfer between instrumentations (MelGAN-VC / CycleGAN): upload audio, "
-            "hear it played in the other style.",
+            description="Timbre/style transfer between instrumentations (MelGAN-VC / CycleGAN on spectrograms, "
+            "or the Universal Music Translation network in the time domain, converted with `hfsynth convert umt`): "
+            "upload audio, hear it played in the other style.",
             task=AUDIO_TO_AUDIO,
             train_command="hfsynth train --config configs/styletransfer_melganvc_small.yaml "
             "(or styletransfer_cyclegan_small.yaml)",
-            model_types=("hfsynth_melganvc", "hfsynth_cyclegan"),
+            model_types=("hfsynth_melganvc", "hfsynth_cyclegan", "hfsynth_music_translation"),
             max_seconds=10.0,
         ),
         SpaceSpec(
