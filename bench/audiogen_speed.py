@@ -120,7 +120,7 @@ def decoder_weight_bytes(decoder: torch.nn.Module) -> int:
     total = sum(p.numel() * p.element_size() for p in decoder.parameters())
     for module in decoder.modules():
         if hasattr(module, "_packed_params"):                       # a dynamic int8 Linear
-            weight, bias = module._packed_params._weight_bias()
+            weight, bias = module.weight(), module.bias()              # the packed int8 weight, float bias
             total += weight.numel() + (0 if bias is None else bias.numel() * 4)
     return total
 
