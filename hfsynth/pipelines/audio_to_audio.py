@@ -103,8 +103,9 @@ class AudioToAudioPipeline(Pipeline):
     def postprocess(self, model_outputs: dict[str, torch.Tensor]) -> dict[str, Any]:
         length = int(model_outputs["num_samples"].reshape(-1)[0])
         if "stems" in model_outputs:
-            stems = finalize_audio(model_outputs["stems"][..., :length])[0].cpu().numpy()   # (stems, [C,] T)
-            stems, rate = self._at_input_rate(stems, int(model_outputs["input_rate"].reshape(-1)[0]))
+            rate = int(model_outputs["input_rate"].reshape(-1)[0])
+            stems = self._at_rate(model_outputs["stems"][..., :length], rate)               # (1, stems, [C,] T)
+            stems = finalize_audio(stems)[0].cpu().numpy()           # one gain for all stems: their balance
             names = list(self.model.config.stem_names)
             return {"stems": {name: stems[i] for i, name in enumerate(names)}, "sampling_rate": rate}
         audio = finalize_audio(model_outputs["audio"][..., :length])[0]              # ([channels,] samples)
@@ -112,14 +113,11 @@ class AudioToAudioPipeline(Pipeline):
             audio = audio[0]  # mono models answer (samples,)
         return {"audio": audio.cpu().numpy(), "sampling_rate": self.sampling_rate}
 
-    def _at_input_rate(self, stems: np.ndarray, input_rate: int) -> tuple[np.ndarray, int]:
-        """Stems go back to the rate of the mixture they came from, so that they line up with it; one
-        gain for all, if resampling overshot a peak of 1, keeps their balance."""
-        if input_rate == self.sampling_rate:
-            return stems, input_rate
-        stems = resample(stems, self.sampling_rate, input_rate)
-        peak = float(np.abs(stems).max(initial=0.0))
-        return (stems / peak if peak > 1.0 else stems), input_rate
+    def _at_rate(self, stems: torch.Tensor, rate: int) -> torch.Tensor:
+        """Stems go back to the rate of the mixture they came from, so that they line up with it."""
+        if rate == self.sampling_rate:
+            return stems
+        return torch.from_numpy(resample(stems.detach().float().cpu().numpy(), self.sampling_rate, rate))
 
     def get_iterator(self, *args: Any, **kwargs: Any):
         """transformers batches only pipelines with a tokenizer or feature extractor, whose padding
