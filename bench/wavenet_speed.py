@@ -12,7 +12,8 @@ per sample at two lengths (it should not grow with length).
 preset (24 layers in 4 stacks, 512 / 512 / 256 channels, 80 mels, hop 256, 10 logistics), in the
 same run: r9y9's own ``incremental_forward`` (the PyPI package wavenet-vocoder 0.1.1 after
 ``make_generation_fast_()``, as its synthesis.py runs it, in the venv of ``--reference-python``),
-then hfsynth's incremental and naive generation of the same converted weights from the same mel.
+then hfsynth's incremental generation of the same converted weights from the same mel with its
+weights in float32, float16 and int8 (``config.incremental_weights``), and naive generation.
 A few hundred samples are timed and extrapolated to 1 s (x real time = audio seconds per second).
 Without the reference venv, hfsynth's rows are timed on a random-init model and the reference row
 says it was skipped.
@@ -33,6 +34,7 @@ from _common import bench_parser, machine_line, parse_bench_args
 
 from hfsynth.conversion.wavenet_r9y9 import convert, read_hparams, wavenet_config
 from hfsynth.models.wavenet import WaveNetConfig, WaveNetModel
+from hfsynth.modules.packed_linear import PRECISIONS
 
 # (label, layers, stacks): kernel 3 gives receptive field 2 * sum(dilations) + 1.
 SIZES = [("~250", 7, 1), ("~1000", 16, 2), ("~4000", 36, 4)]
@@ -109,6 +111,20 @@ def receptive_field_sweep(quick: bool) -> None:
           f"(ratio {per_long / per_short:.2f}: constant cost per sample means linear total cost)")
 
 
+@torch.inference_mode()
+def output_error(model: WaveNetModel, mel: torch.Tensor, precision: str) -> float:
+    """Relative RMS difference of the incremental outputs with ``precision`` weights from float32's,
+    teacher-forced on one hop of a tone (the same inputs for both)."""
+    tone = 0.5 * torch.sin(2 * torch.pi * 220 * torch.arange(HOP + 1) / model.config.sampling_rate)[None]
+    local = model.conditioning(HOP, mel, None, 1)[0]
+    outputs = {}
+    for storage in ("float32", precision):
+        model.config.incremental_weights = storage
+        outputs[storage] = torch.cat(list(model._incremental_steps(tone, local, None)), dim=-1)
+    model.config.incremental_weights = precision
+    return ((outputs[precision] - outputs["float32"]).norm() / outputs["float32"].norm()).item()
+
+
 def reference_run(python: str, folder: Path, threads: int) -> dict | None:
     """r9y9's timing (and its checkpoint in ``folder``), or None when its venv is absent."""
     if not Path(python).is_file():
@@ -129,8 +145,13 @@ def ljspeech(samples: int, naive_steps: int, reference_python: str, threads: int
         else:
             converted = convert(Path(folder) / "checkpoint_step000000000.pth", LJSPEECH, Path(folder) / "hfsynth")
             model = WaveNetModel.from_pretrained(converted).eval()
-        model.sample_waveform(HOP, mel=mel[:, :, :1])                                  # warm-up
-        fast = incremental_samples_per_second(model, 1, frames * HOP, mel)
+        fast, error = {}, {}
+        for precision in PRECISIONS:
+            model.config.incremental_weights = precision
+            model.sample_waveform(HOP, mel=mel[:, :, :1])                              # warm-up
+            fast[precision] = incremental_samples_per_second(model, 1, frames * HOP, mel)
+            error[precision] = output_error(model, mel[:, :, :1], precision)
+        model.config.incremental_weights = "float32"
         field_frames = -(-model.config.receptive_field // HOP)                       # a mel covering one field
         field_mel = torch.rand(1, 80, field_frames, generator=torch.Generator().manual_seed(1))
         naive = naive_samples_per_second(model, 1, naive_steps, field_mel)
@@ -145,10 +166,15 @@ def ljspeech(samples: int, naive_steps: int, reference_python: str, threads: int
         speed = reference["samples"] / reference["seconds"]
         print(f"| r9y9 wavenet-vocoder 0.1.1 (torch {reference['torch']}) | incremental_forward after "
               f"make_generation_fast_() | {reference['samples']} | {speed:,.1f} | {speed / rate:.3g} |")
-    print(f"| hfsynth | incremental | {frames * HOP} | {fast:,.1f} | {fast / rate:.3g} |")
+    for precision in PRECISIONS:
+        print(f"| hfsynth, {precision} weights (output error {error[precision]:.1e}) | incremental | {frames * HOP} "
+              f"| {fast[precision]:,.1f} | {fast[precision] / rate:.3g} |")
     print(f"| hfsynth | naive | {naive_steps} | {naive:,.1f} | {naive / rate:.3g} |")
     if reference is not None:
-        print(f"\nhfsynth incremental / r9y9 incremental_forward: {fast / speed:.2f}x (goal >= 1.5x)")
+        ratios = ", ".join(f"{precision} {fast[precision] / speed:.2f}x" for precision in PRECISIONS)
+        print(f"\nhfsynth incremental / r9y9 incremental_forward: {ratios} (goal >= 1.5x)")
+    print("output error: relative RMS difference of the network's outputs (mixture parameters) from float32 "
+          "weights', teacher-forced on one hop of a 220 Hz tone")
 
 
 def main() -> None:

@@ -255,6 +255,21 @@ def test_transformers_pipeline_vocodes_audio_at_the_input_s_length(converted, ge
     assert np.isfinite(out["audio"]).all() and 0 < np.abs(out["audio"]).max() <= 1.0
 
 
+def test_transformers_pipeline_takes_reduced_precision_weights_at_load_time(converted):
+    """``model_kwargs={"incremental_weights": ...}`` reaches the config; the same noise then draws
+    nearly the same waveform (MoL draws move continuously with the mixture's parameters)."""
+    folder = converted["v0.1", "mol", "ema"]
+    wave = (0.4 * np.sin(2 * np.pi * 220 * np.arange(300) / load(folder).config.sampling_rate)).astype(np.float32)
+    outputs = {}
+    for precision in ("float32", "float16"):
+        pipe = pipeline("audio-to-audio", model=str(folder), model_kwargs={"incremental_weights": precision})
+        assert pipe.model.config.incremental_weights == precision
+        torch.manual_seed(0)
+        outputs[precision] = pipe({"raw": wave, "sampling_rate": load(folder).config.sampling_rate})["audio"]
+    assert not np.array_equal(outputs["float16"], outputs["float32"])
+    np.testing.assert_allclose(outputs["float16"], outputs["float32"], atol=1e-2)
+
+
 def test_vocoding_reports_its_progress(converted):
     pipe = WaveNetPipeline.from_pretrained(converted["v0.1", "mulaw", "ema"])
     seen = []

@@ -165,3 +165,27 @@ def test_mel_frontend_none_takes_no_audio():
     model = model_of(MEL)
     with pytest.raises(ValueError, match="takes no mel"):
         model.mel_from_audio(torch.zeros(1, 64))
+
+
+@pytest.mark.parametrize("precision, bound", [("float16", 2e-3), ("int8", 6e-2)])
+def test_reduced_precision_weights_stay_close_to_float32_in_incremental_generation(precision, bound, tmp_path):
+    """``incremental_weights`` changes only how the residual layers' weights are stored: the same
+    past gives logits within the storage's precision, and it is chosen at load time."""
+    model = model_of(VARIANTS["conv_in upsampler, gumbel-logistic"]).float()
+    model.save_pretrained(tmp_path)
+    reduced = WaveNetModel.from_pretrained(tmp_path, incremental_weights=precision).eval()
+    assert reduced.config.incremental_weights == precision
+    local, _ = model.conditioning(40, torch.rand(1, 5, 8), None, 1)
+    samples = torch.rand(1, 41) - 0.5
+    with torch.no_grad():
+        exact = torch.cat(list(model._incremental_steps(samples, local, None)), dim=-1)
+        close = torch.cat(list(reduced._incremental_steps(samples, local, None)), dim=-1)
+    error = ((close - exact).norm() / exact.norm()).item()
+    assert 0 < error < bound
+    for name, tensor in model.state_dict().items():             # the module's own weights stay float32
+        torch.testing.assert_close(reduced.state_dict()[name], tensor, rtol=0, atol=0)
+
+
+def test_incremental_weights_must_be_a_known_storage():
+    with pytest.raises(ValueError, match=r"incremental_weights must be one of \('float32', 'float16', 'int8'\)"):
+        WaveNetConfig(incremental_weights="bfloat16")

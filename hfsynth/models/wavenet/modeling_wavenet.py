@@ -34,6 +34,7 @@ from ...audio.mulaw import mulaw_compress, mulaw_expand
 from ...audio.normalized_mel import DbNormalizedMel, StandardizedLogMel
 from ...audio.validation import check_audio_tensor
 from ...validation import check_positive_int, check_positive_number
+from ...modules.packed_linear import packed_linear
 from ...modules.mixture_of_logistics import discretized_mix_logistic_nll
 from ...pipelines.contract import finalize_audio
 from ..generation_utils import AudioGenerationMixin, AudioGenerationOutput, ProgressBar, progress, random_source
@@ -139,23 +140,25 @@ class ResidualLayer(nn.Module):
 class LayerStep:
     """One :class:`ResidualLayer` during incremental generation: its ring buffer, its weights as the
     matrices each step multiplies and its conditioning per step, looked up once per generation (a
-    step is then a handful of tensor ops: the same arithmetic as :meth:`ResidualLayer.forward`)."""
+    step is then a handful of tensor ops: the same arithmetic as :meth:`ResidualLayer.forward`).
+    ``precision``: how the two weight matrices are stored (:func:`~hfsynth.modules.packed_linear.packed_linear`)."""
 
-    def __init__(self, layer: ResidualLayer, batch: int, like: torch.Tensor, bias: torch.Tensor | None):
+    def __init__(self, layer: ResidualLayer, batch: int, like: torch.Tensor, bias: torch.Tensor | None,
+                 precision: str = "float32"):
         self.queue = ConvQueue(batch, layer.dilated.in_channels, layer.dilated.kernel_size[0], layer.dilation, like)
-        self.weight, self.bias = layer.dilated.weight.flatten(1), layer.dilated.bias        # (gate, R * k)
-        self.out_weight, self.out_bias = layer.out.weight[:, :, 0], layer.out.bias          # (R + S, gate / 2)
+        self.dilated = packed_linear(layer.dilated.weight.flatten(1), layer.dilated.bias, precision)  # (gate, R * k)
+        self.out = packed_linear(layer.out.weight[:, :, 0], layer.out.bias, precision)             # (R + S, gate / 2)
         self.conditioning = None if bias is None else bias.permute(2, 0, 1)                # (T or 1, B, gate)
         self.last = 0 if bias is None else bias.shape[-1] - 1
         self.residual_channels, self.residual_scale = layer.residual_channels, layer.residual_scale
 
     def __call__(self, x_t: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """One sample: x_t (B, R) at step t -> (residual (B, R), skip (B, S))."""
-        h = F.linear(self.queue.window(x_t).flatten(1), self.weight, self.bias)
+        h = self.dilated(self.queue.window(x_t).flatten(1))
         if self.conditioning is not None:
             h = h + self.conditioning[min(t, self.last)]
         a, b = h.chunk(2, dim=1)
-        out = F.linear(torch.tanh(a) * torch.sigmoid(b), self.out_weight, self.out_bias)
+        out = self.out(torch.tanh(a) * torch.sigmoid(b))
         residual = x_t + out[:, : self.residual_channels]
         if self.residual_scale != 1.0:                      # (x * 1.0 is x: one op fewer per layer)
             residual = residual * self.residual_scale
@@ -482,7 +485,9 @@ class WaveNetModel(AudioGenerationMixin, WaveNetPreTrainedModel):
         """The same logits as :meth:`_naive_steps`, from per-layer ring buffers: O(layers) per sample."""
         batch, like = samples.shape[0], self.head_out.weight
         input_step = self._input_step(batch, like)
-        steps = [LayerStep(layer, batch, like, layer.conditioning_bias(local, global_)) for layer in self.layers]
+        precision = self.config.incremental_weights
+        steps = [LayerStep(layer, batch, like, layer.conditioning_bias(local, global_), precision)
+                 for layer in self.layers]
         head_bias = None if self.head_condition is None else self.head_condition(local).permute(2, 0, 1)  # (T, B, S)
         hidden, hidden_bias = self.head_hidden.weight[:, :, 0], self.head_hidden.bias
         out, out_bias = self.head_out.weight[:, :, 0], self.head_out.bias
