@@ -15,6 +15,7 @@ from hfsynth.models.audiogen import (
     AudioGenForConditionalGeneration,
     apply_delay_pattern,
     build_delay_pattern,
+    small_encodec_config,
     undo_delay_pattern,
 )
 from hfsynth.models.audiogen.delay_pattern_audiogen import UNKNOWN, delay_pattern_mask, first_unknown_step
@@ -95,6 +96,13 @@ def test_config_round_trips_with_its_sub_configs(tmp_path):
     saved, reloaded = config.to_dict(), loaded.to_dict()
     saved.pop("_name_or_path", None), reloaded.pop("_name_or_path", None)
     assert reloaded == saved
+
+
+@pytest.mark.parametrize("codebook_size", [2, 32, 1024, 2048, 4096])
+@pytest.mark.parametrize("num_codebooks", [1, 3, 4, 8])
+def test_the_codec_bandwidth_gives_exactly_the_chosen_number_of_codebooks(num_codebooks, codebook_size):
+    """transformers derives the number of quantizers back from the bandwidth."""
+    assert small_encodec_config(num_codebooks, codebook_size=codebook_size).num_quantizers == num_codebooks
 
 
 def test_the_default_config_is_cpu_sized():

@@ -12,6 +12,7 @@ the codec, and long-form generation with audiocraft's stride.
 import json
 import os
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -283,6 +284,14 @@ def unsupported_switch(folder: Path) -> None:
     rewrite_lm(folder, lambda package: package.update({"xp.cfg": package["xp.cfg"].replace("xpos: false", "xpos: true")}))
 
 
+def odd_codebook_size(folder: Path) -> None:
+    """A codec whose codebooks are not a power of two (transformers' EnCodec cannot hold it)."""
+    path = folder / "compression_state_dict.bin"
+    package = torch.load(path, weights_only=True)
+    package["xp.cfg"] = re.sub(r"\bbins: \d+", "bins: 48", package["xp.cfg"])
+    torch.save(package, path)
+
+
 @pytest.mark.parametrize("damage, message", [
     (code_running, "state_dict.bin asks to run code"),
     (truncated, "compression_state_dict.bin is truncated"),
@@ -292,6 +301,7 @@ def unsupported_switch(folder: Path) -> None:
     (wrong_shape, r"emb.0.weight \(7, \d+\) \(as decoder.embeddings.0.weight"),
     (extra_tensor, "no place for transformer.layers.0.gate.weight"),
     (unsupported_switch, "transformer_lm.xpos is True"),
+    (odd_codebook_size, "compression_state_dict.bin: rvq.bins is 48; transformers' EncodecModel needs a power of two"),
 ])
 def test_bad_checkpoints_are_named_and_leave_nothing_behind(exported, tmp_path, damage, message):
     source = broken_copy(exported, tmp_path, damage)

@@ -156,6 +156,8 @@ def codec_config(config: dict[str, Any], where: str) -> EncodecConfig:
                          ("channels", 1)):
         require(config, key, allowed, where)
     seanet, rvq = config["seanet"], config["rvq"]
+    if rvq["bins"] < 2 or rvq["bins"] & (rvq["bins"] - 1):
+        raise ValueError(f"{where}: rvq.bins is {rvq['bins']}; transformers' EncodecModel needs a power of two")
     frame_rate = math.ceil(config["sample_rate"] / math.prod(seanet["ratios"]))
     return EncodecConfig(
         sampling_rate=config["sample_rate"], audio_channels=1, num_filters=seanet["n_filters"],

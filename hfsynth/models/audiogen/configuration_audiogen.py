@@ -43,10 +43,10 @@ def encodec_bandwidth(num_codebooks: int, codebook_size: int, frame_rate: int) -
     """The kbps at which ``EncodecModel`` uses exactly ``num_codebooks`` quantizers.
 
     transformers' EnCodec derives its number of quantizers from ``target_bandwidths[-1]``
-    (``1000 * kbps // (frame_rate * bits per code)``), so a codec with a chosen number of
-    codebooks is specified by that bandwidth.
+    (``1000 * kbps // (frame_rate * bits per code)``, whole bits: ``ceil(log2(codebook_size))``),
+    so a codec with a chosen number of codebooks is specified by that bandwidth.
     """
-    return num_codebooks * frame_rate * math.log2(codebook_size) / 1000
+    return num_codebooks * frame_rate * math.ceil(math.log2(codebook_size)) / 1000
 
 
 def small_encodec_config(num_codebooks: int = DEFAULT_NUM_CODEBOOKS, **overrides: Any) -> EncodecConfig:
