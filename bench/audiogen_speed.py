@@ -43,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
 from _common import bench_parser, best_time, machine_line, parse_bench_args
 from transformers import MusicgenConfig, MusicgenDecoderConfig, MusicgenForConditionalGeneration
 from transformers.utils import logging
@@ -119,7 +120,7 @@ def decoder_weight_bytes(decoder: torch.nn.Module) -> int:
     """Bytes a decode step reads: every parameter, and int8 linear weights at one byte each."""
     total = sum(p.numel() * p.element_size() for p in decoder.parameters())
     for module in decoder.modules():
-        if hasattr(module, "_packed_params"):                       # a dynamic int8 Linear
+        if isinstance(module, DynamicInt8Linear):                     # (its packed params are a child module)
             weight, bias = module.weight(), module.bias()              # the packed int8 weight, float bias
             total += weight.numel() + (0 if bias is None else bias.numel() * 4)
     return total
