@@ -12,8 +12,9 @@ sliding window is included).
 ``--compile`` adds both decoders compiled with ``torch.compile(dynamic=True)`` (what a user gets
 with ``model.decoder.compile(dynamic=True)``), timed after a first call that compiles; that first
 call's time is printed too. ``--int8`` adds both decoders with their linear layers quantised to
-int8 by ``torch.ao.quantization.quantize_dynamic`` (fbgemm; a decode step is bound by reading the
-weights, and int8 reads a quarter of the bytes). Every row is the fastest of ``--repeats`` calls,
+dynamic int8 (``hfsynth.models.audiogen.quantize_decoder_int8``: per-channel fbgemm weights in the
+decoder blocks, float heads; a decode step is bound by reading the weights, and int8 reads a
+quarter of the bytes). Every row is the fastest of ``--repeats`` calls,
 all in one process; every variant is applied to both models, so each ratio compares like with like.
 
 Prints a Markdown table: decoder steps per second (generation time without the final codec
@@ -38,7 +39,6 @@ import gc
 import json
 import subprocess
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,8 +49,9 @@ from transformers import MusicgenConfig, MusicgenDecoderConfig, MusicgenForCondi
 from transformers.utils import logging
 
 from hfsynth.conversion.audiogen import audiogen_medium_config
-from hfsynth.models.audiogen import AudioGenConfig, AudioGenForConditionalGeneration
+from hfsynth.models.audiogen import AudioGenConfig, AudioGenForConditionalGeneration, quantize_decoder_int8
 from hfsynth.models.audiogen.configuration_audiogen import TINY_T5
+from hfsynth.models.audiogen.quantization_audiogen import int8_linear_layers
 
 REFERENCE_SCRIPT = Path(__file__).with_name("audiogen_reference_speed.py")
 
@@ -79,12 +80,14 @@ def build_models() -> tuple[AudioGenForConditionalGeneration, MusicgenForConditi
 
 
 def quantized_decoder(model: torch.nn.Module, inplace: bool = False) -> torch.nn.Module:
-    """``model`` (a copy unless ``inplace``) with its decoder's linear layers dynamic int8 (weights
-    int8, activations quantised per call)."""
+    """``model`` (a copy unless ``inplace``) with its decoder blocks' linear layers dynamic int8:
+    :func:`hfsynth.models.audiogen.quantize_decoder_int8` (per-channel weights, float heads), and
+    the same recipe for MusicGen's decoder layers."""
     model = model if inplace else copy.deepcopy(model)
-    with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao
-        warnings.simplefilter("ignore")
-        model.decoder = torch.ao.quantization.quantize_dynamic(model.decoder, {torch.nn.Linear}, torch.qint8)
+    if isinstance(model, AudioGenForConditionalGeneration):
+        return quantize_decoder_int8(model)
+    stack = model.decoder.model.decoder                                      # MusicGen
+    stack.layers = int8_linear_layers(stack.layers)
     return model
 
 

@@ -1,6 +1,7 @@
 """AudioGen's model: delay pattern, config round trip, teacher forcing, KV cache, guidance, prompts,
 long-form generation and the generate() argument rules."""
 
+import copy
 import logging
 
 import numpy as np
@@ -15,6 +16,7 @@ from hfsynth.models.audiogen import (
     AudioGenForConditionalGeneration,
     apply_delay_pattern,
     build_delay_pattern,
+    quantize_decoder_int8,
     small_encodec_config,
     undo_delay_pattern,
 )
@@ -315,3 +317,25 @@ def test_candidate_logits_match_transformers_warpers(top_k, top_p):
     probs = torch.softmax(candidates, dim=-1)
     scattered = probs if indices is None else torch.zeros_like(expected).scatter(-1, indices, probs)
     assert torch.allclose(scattered, expected, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------- int8
+def test_int8_decoder_weights_keep_the_next_code_distributions():
+    """The quantised decoder predicts nearly what float32 does (small KL, not zero), still
+    generates through the same API, and is refused for training."""
+    torch.manual_seed(0)
+    model = tiny_model()
+    ids, codes = prompt_ids(), torch.randint(0, CODES, (2, K, 10))
+    with torch.no_grad():
+        float_log_p = model(input_ids=ids, audio_codes=codes).logits.log_softmax(-1)
+        quantized = quantize_decoder_int8(copy.deepcopy(model))
+        int8_log_p = quantized(input_ids=ids, audio_codes=codes).logits.log_softmax(-1)
+    kl = (float_log_p.exp() * (float_log_p - int8_log_p)).sum(-1).mean().item()
+    assert not torch.equal(float_log_p, int8_log_p) and abs(kl) < 1e-4
+    torch.testing.assert_close(int8_log_p, float_log_p, atol=2e-3, rtol=0)
+    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in quantized.decoder.blocks.modules())
+    assert isinstance(quantized.decoder.heads, torch.nn.Linear)            # the heads stay float
+    out = generate_dict(quantized, ids, audio_length_in_s=0.1, seed=0)
+    assert out.audio.shape == (2, 1, 80) and torch.isfinite(out.audio).all()
+    with pytest.raises(ValueError, match="for generation: call model.eval"):
+        quantize_decoder_int8(tiny_model().train())

@@ -6,6 +6,7 @@ from .delay_pattern_audiogen import apply_delay_pattern, build_delay_pattern, un
 from .modeling_audiogen import AudioGenForConditionalGeneration, AudioGenGenerationOutput, AudioGenOutput
 from .pipeline_audiogen import AudioGenPipeline
 from .processing_audiogen import AudioGenProcessor
+from .quantization_audiogen import quantize_decoder_int8
 from .tokenization_audiogen import train_caption_tokenizer
 
 register_model(AudioGenConfig, AudioGenForConditionalGeneration, generator=True)
@@ -22,6 +23,7 @@ __all__ = [
     "AudioGenProcessor",
     "apply_delay_pattern",
     "build_delay_pattern",
+    "quantize_decoder_int8",
     "small_encodec_config",
     "train_caption_tokenizer",
     "undo_delay_pattern",
