@@ -7,12 +7,15 @@ files into the authors' ``checkpoints/ae`` + ``checkpoints/techno`` layout, conv
 CLI, folder and Hub id), load the result with ``from_pretrained`` / ``pipeline()``, replay the
 recorded noise and compare. Keras' layout is (batch, 1, time, channels), hfsynth's the same without
 the unit axis; the authors split and rejoin items through the batch axis, which the helpers here undo.
+The parity tests also run on tests/fixtures/musika_22khz/ (the authors' ``22kHz/`` release, same
+tensors); the rest of the 22 kHz release's tests are in test_convert_musika_22khz.py.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -24,14 +27,18 @@ from transformers import pipeline
 
 import hfsynth  # noqa: F401  (registers the models)
 from hfsynth.cli import USAGE_ERROR, main
-from hfsynth.conversion.musika import autoencoder_layer_modules, convert, generator_names, read_keras_weights
+from hfsynth.conversion.musika import convert, file_modules, read_keras_weights
 from hfsynth.models.musika import MusikaPipeline, MusikaReleaseGenerator
 from hfsynth.models.musika.generation_musika_release import CoordinatePath
 from hfsynth.models.musika.layers_musika_release import RecordedNoise
 from hub_cache import populate_hub_cache
 
 FIXTURE = Path(__file__).parent / "fixtures" / "musika"
+FIXTURE_22KHZ = Path(__file__).parent / "fixtures" / "musika_22khz"
 MODULE_TOLERANCE, AUDIO_TOLERANCE = 1e-4, 1e-3
+#: fixture -> the truncation its generate path was recorded with (22 kHz: the demo's default slider).
+PARITY_FIXTURES = {"44khz": (FIXTURE, 2.0), "22khz": (FIXTURE_22KHZ, 0.885)}
+WEIGHT_FILES = ("ae/enc.h5", "ae/dec.h5", "ae/enc2.h5", "ae/dec2.h5", "techno/gen_ema.h5")
 
 
 def release_layout(tmp: Path, fixture: Path = FIXTURE) -> tuple[Path, Path]:
@@ -42,10 +49,26 @@ def release_layout(tmp: Path, fixture: Path = FIXTURE) -> tuple[Path, Path]:
     return ae, techno
 
 
-@pytest.fixture(scope="module")
-def tensors() -> dict[str, torch.Tensor]:
+@dataclass
+class Release:
+    """One converted fixture and what its parity tests read."""
+
+    model: MusikaReleaseGenerator
+    tensors: dict[str, torch.Tensor]
+    layer_modules: dict[str, str]        # every Keras layer name -> hfsynth module path (what noise sources see)
+    truncation: float
+
+
+def load_tensors(fixture: Path) -> dict[str, torch.Tensor]:
     return {name: value for file in ("modules_io", "audio_path", "noise")
-            for name, value in load_file(FIXTURE / f"{file}.safetensors").items()}
+            for name, value in load_file(fixture / f"{file}.safetensors").items()}
+
+
+def fixture_layer_modules(fixture: Path, variant: str) -> dict[str, str]:
+    names = {}
+    for file in WEIGHT_FILES:
+        names |= file_modules(read_keras_weights(fixture / "weights" / file), variant, small=False)[1]
+    return names
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +77,13 @@ def converted(tmp_path_factory) -> Path:
     return convert(ae, techno, tmp_path_factory.mktemp("out") / "musika-techno")
 
 
-@pytest.fixture(scope="module")
-def model(converted) -> MusikaReleaseGenerator:
-    return MusikaReleaseGenerator.from_pretrained(converted).eval()
+@pytest.fixture(scope="module", params=sorted(PARITY_FIXTURES))
+def release(request, tmp_path_factory) -> Release:
+    fixture, truncation = PARITY_FIXTURES[request.param]
+    ae, techno = release_layout(tmp_path_factory.mktemp("release"), fixture)
+    model = MusikaReleaseGenerator.from_pretrained(convert(ae, techno, tmp_path_factory.mktemp("out") / "musika")).eval()
+    assert model.config.variant == request.param
+    return Release(model, load_tensors(fixture), fixture_layer_modules(fixture, request.param), truncation)
 
 
 # ------------------------------------------------------------------------------ layout helpers
@@ -81,16 +108,6 @@ def noise_of(tensors: dict, call: str, layer_modules: dict[str, str], order: lis
     return draws
 
 
-@pytest.fixture(scope="module")
-def layer_modules() -> dict[str, str]:
-    """Every Keras layer name of the fixture -> hfsynth module path (what noise sources see)."""
-    ae = FIXTURE / "weights" / "ae"
-    names = {}
-    for file in ("enc.h5", "dec.h5", "enc2.h5", "dec2.h5"):
-        names |= autoencoder_layer_modules(read_keras_weights(ae / file))
-    return names | generator_names(small=False)
-
-
 def block_order(chunks: int) -> list[int]:
     """hfsynth decodes blocks in time order; the authors' distribute_dec2 / distribute_dec put the
     first halves of all chunks first: position i of theirs holds block 2i (i < chunks) or 2(i - chunks) + 1."""
@@ -99,55 +116,60 @@ def block_order(chunks: int) -> list[int]:
 
 
 # --------------------------------------------------------------------------------- networks
-def test_the_encoder_matches_the_authors(model, tensors):
-    spectrogram = tensors["enc.input"][..., 0].transpose(1, 2)                   # (2, 128 frames, bins)
-    ours = model.autoencoder.encoder(spectrogram)                                # (2, 128, 64)
-    torch.testing.assert_close(split_halves(ours)[:, None], tensors["enc.output"], atol=MODULE_TOLERANCE, rtol=0)
+def test_the_encoder_matches_the_authors(release):
+    spectrogram = release.tensors["enc.input"][..., 0].transpose(1, 2)           # (2, 128 frames, bins)
+    ours = release.model.autoencoder.encoder(spectrogram)                        # (2, 128, 64; 128 at 22 kHz)
+    torch.testing.assert_close(split_halves(ours)[:, None], release.tensors["enc.output"], atol=MODULE_TOLERANCE, rtol=0)
 
 
-def test_the_decoder_matches_the_authors(model, tensors, layer_modules):
-    noise = RecordedNoise(noise_of(tensors, "dec", layer_modules))
-    magnitude, phase = model.autoencoder.decoder(tensors["dec.input"][:, 0], noise)   # (4, 64, bins) each
+def test_the_decoder_matches_the_authors(release):
+    tensors = release.tensors
+    noise = RecordedNoise(noise_of(tensors, "dec", release.layer_modules))
+    magnitude, phase = release.model.autoencoder.decoder(tensors["dec.input"][:, 0], noise)   # (4, 64, bins) each
     torch.testing.assert_close(join_halves(magnitude), tensors["dec.output_mag"], atol=MODULE_TOLERANCE, rtol=0)
     torch.testing.assert_close(join_halves(phase), tensors["dec.output_phase"], atol=MODULE_TOLERANCE, rtol=0)
 
 
-def test_the_second_encoder_matches_the_authors(model, tensors):
-    ours = model.autoencoder.encoder2(tensors["enc2.input"][:, 0])              # (2, 8, 64)
-    torch.testing.assert_close(split_halves(ours)[:, None], tensors["enc2.output"], atol=MODULE_TOLERANCE, rtol=0)
+def test_the_second_encoder_matches_the_authors(release):
+    ours = release.model.autoencoder.encoder2(release.tensors["enc2.input"][:, 0])   # (2, 8, 64; 16 at 22 kHz)
+    torch.testing.assert_close(split_halves(ours)[:, None], release.tensors["enc2.output"], atol=MODULE_TOLERANCE, rtol=0)
 
 
-def test_the_second_decoder_matches_the_authors(model, tensors, layer_modules):
-    noise = RecordedNoise(noise_of(tensors, "dec2", layer_modules))
-    ours = model.autoencoder.decoder2(tensors["dec2.input"][:, 0], noise)       # (4, 64, 64)
+def test_the_second_decoder_matches_the_authors(release):
+    tensors = release.tensors
+    noise = RecordedNoise(noise_of(tensors, "dec2", release.layer_modules))
+    ours = release.model.autoencoder.decoder2(tensors["dec2.input"][:, 0], noise)   # (4, 64, 64; 128 at 22 kHz)
     torch.testing.assert_close(join_halves(ours)[:, None], tensors["dec2.output"], atol=MODULE_TOLERANCE, rtol=0)
 
 
-def test_the_generator_matches_the_authors(model, tensors, layer_modules):
-    noise = RecordedNoise(noise_of(tensors, "gen", layer_modules))
-    ours = model(split_halves(tensors["gen.input"]), noise).latents              # (4, 128, 128): 4 segments
+def test_the_generator_matches_the_authors(release):
+    tensors = release.tensors
+    noise = RecordedNoise(noise_of(tensors, "gen", release.layer_modules))
+    ours = release.model(split_halves(tensors["gen.input"]), noise).latents     # (4, 128, 128): 4 segments
     torch.testing.assert_close(join_halves(ours)[:, None], tensors["gen.output"], atol=MODULE_TOLERANCE, rtol=0)
 
 
 # ------------------------------------------------------------------------------ whole paths
-def test_the_coordinate_path_and_its_latents_match_the_authors(model, tensors, layer_modules):
-    draws = tensors["generate.truncated_normal_draws"]                           # style, then 3 anchors
-    path = CoordinatePath(model.config, truncation=2.0, anchors=draws[1:])
+def test_the_coordinate_path_and_its_latents_match_the_authors(release):
+    tensors, model = release.tensors, release.model
+    draws = tensors["generate.truncated_normal_draws"]                           # style, then the anchors
+    path = CoordinatePath(model.config, truncation=release.truncation, anchors=draws[1:])
     coordinates = torch.cat([path.frames(0, 256), draws[:1].expand(256, -1)], dim=1)
     torch.testing.assert_close(coordinates, tensors["generate.coords"][0], atol=1e-6, rtol=0)
-    noise = RecordedNoise(noise_of(tensors, "generate.gen", layer_modules))
+    noise = RecordedNoise(noise_of(tensors, "generate.gen", release.layer_modules))
     latents = model(split_halves(coordinates[None]), noise).latents             # the window's two segments
     torch.testing.assert_close(join_halves(latents)[:, None], tensors["generate.latents"],
                                atol=MODULE_TOLERANCE, rtol=0)
 
 
-def test_audio_from_the_same_latents_matches_the_authors(model, tensors, layer_modules):
+def test_audio_from_the_same_latents_matches_the_authors(release):
+    tensors = release.tensors
     order = block_order(chunks=2)
     draws = {}
     for network in ("dec2", "dec"):
-        per_channel = [noise_of(tensors, f"audio.ch{c}.{network}", layer_modules, order) for c in (0, 1)]
+        per_channel = [noise_of(tensors, f"audio.ch{c}.{network}", release.layer_modules, order) for c in (0, 1)]
         draws |= {name: torch.cat([per_channel[0][name], per_channel[1][name]]) for name in per_channel[0]}
-    audio = model.autoencoder.decode(tensors["audio.latents"][:, 0], RecordedNoise(draws))
+    audio = release.model.autoencoder.decode(tensors["audio.latents"][:, 0], RecordedNoise(draws))
     expected = tensors["audio.waveform"].T                                       # (2, 66304)
     assert audio.shape == (1, *expected.shape)
     torch.testing.assert_close(audio[0], expected, atol=AUDIO_TOLERANCE, rtol=0)
@@ -172,10 +194,16 @@ def test_the_cli_and_hub_ids_give_the_same_folder(converted, tmp_path, monkeypat
 
 
 def test_the_folder_works_through_the_public_contract(converted):
+    check_the_public_contract(converted, 44100)
+
+
+def check_the_public_contract(converted: Path, sampling_rate: int) -> None:
+    """text-to-audio with seeds and truncation, refused conditioning, and the stream equal to one call."""
     assert json.loads((converted / "config.json").read_text())["model_type"] == "hfsynth_musika_release"
     tta = pipeline("text-to-audio", model=str(converted))
     out = tta("", forward_params={"audio_length_in_s": 0.5, "seed": 0, "truncation": 1.5})
-    assert out["sampling_rate"] == 44100 and out["audio"].shape == (2, 22050) and out["audio"].dtype == np.float32
+    assert out["sampling_rate"] == sampling_rate and out["audio"].dtype == np.float32
+    assert out["audio"].shape == (2, sampling_rate // 2)
     again = tta("", forward_params={"audio_length_in_s": 0.5, "seed": 0, "truncation": 1.5})["audio"]
     other = tta("", forward_params={"audio_length_in_s": 0.5, "seed": 1})["audio"]
     assert np.array_equal(out["audio"], again) and not np.allclose(out["audio"], other)
@@ -214,6 +242,18 @@ def replace_array(file: h5py.File, layer: str, name: str, value: np.ndarray) -> 
     file[layer].create_dataset(f"{layer}/{name}", data=value)
 
 
+def check_refused(tmp_path: Path, fixture: Path, breakage, match: str) -> None:
+    """The broken release is a ValueError matching ``match``, and the --out folder keeps only what it held."""
+    ae, techno = release_layout(tmp_path, fixture)
+    breakage(ae, techno)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier result")
+    with pytest.raises(ValueError, match=match):
+        convert(ae, techno, out)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
 @pytest.mark.parametrize("breakage, match", [
     (lambda ae, techno: (ae / "dec2.h5").unlink(), r"weights not found: .*dec2\.h5"),
     (lambda ae, techno: (techno / "gen_ema.h5").rename(techno / "gen.h5"), "gen.h5 but no gen_ema.h5"),
@@ -225,19 +265,13 @@ def replace_array(file: h5py.File, layer: str, name: str, value: np.ndarray) -> 
     (lambda ae, techno: edit_h5(techno / "gen_ema.h5", lambda f: drop_layer(f, "res2c")),
      r"gen_ema\.h5 does not fit the model: nothing for generator\.stages\.1\.shortcut\.weight"),
     (lambda ae, techno: edit_h5(ae / "enc.h5", lambda f: add_layer(f, "batch_normalization", {"gamma:0": np.ones(64, np.float32)})),
-     "not the 44.1 kHz release"),
-    (lambda ae, techno: edit_h5(techno / "gen_ema.h5", lambda f: drop_layer(f, "00d")), "no layer '00d'"),
+     r"mix the 44\.1 kHz and the 22 kHz release \(enc\.h5: 22 kHz, dec\.h5: 44\.1 kHz"),
+    (lambda ae, techno: edit_h5(techno / "gen_ema.h5", lambda f: drop_layer(f, "00d")),
+     r"not a Musika generator: it has neither layer '00d' \(44\.1 kHz release\) nor an auto-named dense layer"),
     (lambda ae, techno: (ae / "enc.h5").write_bytes(b"not hdf5" * 100), r"enc\.h5 is truncated or not a Keras"),
 ])
 def test_bad_releases_are_refused_by_name_and_nothing_is_written(tmp_path, breakage, match):
-    ae, techno = release_layout(tmp_path)
-    breakage(ae, techno)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("earlier result")
-    with pytest.raises(ValueError, match=match):
-        convert(ae, techno, out)
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    check_refused(tmp_path, FIXTURE, breakage, match)
 
 
 def test_wrong_shapes_are_named_by_the_cli_and_nothing_is_written(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""Musika's Keras ``.h5`` releases -> an hfsynth folder holding :class:`MusikaReleaseGenerator`.
+"""Musika's Keras ``.h5`` releases (44.1 kHz, and the repository's ``22kHz/`` one) -> an hfsynth folder
+holding :class:`MusikaReleaseGenerator`.
 
 Source: the authors' Hugging Face repos (github.com/marcoppasini/musika, ``models.py``
 ``download_networks``): ``marcop/musika_ae`` holds the universal autoencoder (``enc.h5``,
@@ -6,7 +7,15 @@ Source: the authors' Hugging Face repos (github.com/marcoppasini/musika, ``model
 ``musika_misc_small`` each a generator: ``gen_ema.h5`` is the EMA generator that the authors'
 generation loads; ``gen.h5``, ``critic.h5`` and the ``.npy`` optimizer pickles are training state
 and are not read. ``--autoencoder`` and ``--generator`` take those repo ids (through the Hub cache)
-or local folders such as the authors' ``checkpoints/ae`` and ``checkpoints/techno``.
+or local folders such as the authors' ``checkpoints/ae`` and ``checkpoints/techno``. The 22 kHz
+release lives in the repository itself (``22kHz/checkpoints/ae`` and ``22kHz/checkpoints/techno``);
+its ``techno`` folder also holds ``dec.h5`` / ``dec2.h5``, which the authors' generation does not
+read (``load()`` takes the decoders from ``dec_path``, ``checkpoints/ae``), and neither does this.
+
+Which release a file is comes from its layers: the 22 kHz autoencoders have batch-norm layers
+(``batch_normalization_N``), the 44.1 kHz ones none; the 44.1 kHz generator's layers are named
+(``00d`` ...), the 22 kHz one's auto-numbered (``dense_N``, ``conv2d_N``, ...). Files of different
+releases are refused together.
 
 Format: Keras 2 ``Model.save_weights`` HDF5, read with h5py (no TensorFlow): the root attribute
 ``layer_names``, and per layer a group whose ``weight_names`` attribute names its arrays.
@@ -16,14 +25,16 @@ names (``00d``, ``0c``, ``0r``, ``0ai``, ``res1c``, ... ``9c``; ``0_small...`` i
 mapped by :data:`GENERATOR_NAMES`. The autoencoders' layers are auto-numbered (``conv2d_17``,
 ``conv2d_transpose_3``, ``add_noise_12``; the numbers depend on what the authors' process had built
 before), so each is mapped by its rank among the layers of its kind (numeric suffix order =
-creation order) onto the roles in :data:`AUTOENCODER_ROLES`, which list what the authors'
-``build_*`` create, in order, minus the branch of ``build_decoder`` that Keras leaves out of the
-model. Kernels change layout (Keras (1, k, in, out) / (1, k, out, in) -> torch (out, in, k) /
+creation order) onto the roles in :data:`AUTOENCODER_ROLES` (:data:`AUTOENCODER_ROLES_22KHZ`),
+which list what the authors' ``build_*`` create, in order, minus the branch of the 44.1 kHz
+``build_decoder`` that Keras leaves out of the model. The 22 kHz generator is mapped the same way
+(:func:`generator_roles_22khz`: Python builds an ``se_layer`` gate before the block it is passed to). Kernels change layout (Keras (1, k, in, out) / (1, k, out, in) -> torch (out, in, k) /
 (in, out, k); Dense (in, out) -> (out, in)); every array must find its place and every weight of
 the model must be filled, or the file and the arrays at fault are named.
 
 The settings the weights do not record are the authors' ``parse/parse_generate.py`` defaults:
-44.1 kHz, mu / sigma -25 / 75, truncation 2; the widths are read off the arrays.
+44.1 kHz, mu / sigma -25 / 75, truncation 2 (22 kHz: ``22kHz/parse_test.py``, 22050 Hz, mu / sigma
+-25 / 75, and the demo's default truncation 0.885); the widths are read off the arrays.
 """
 
 from __future__ import annotations
@@ -38,7 +49,8 @@ import numpy as np
 import torch
 
 from ..models.musika import MusikaReleaseConfig, MusikaReleaseGenerator
-from ..models.musika.configuration_musika_release import ANCHOR_RANDOM_CHANNELS
+from ..models.musika.configuration_musika_release import ANCHOR_RANDOM_CHANNELS, VARIANTS
+from ..models.musika.modeling_musika_22khz import ENCODER_WIDTHS, GENERATOR_BLOCKS
 from ..models.musika.pipeline_musika import MusikaReleasePipeline
 from .base import Converter, KeyMapping, model_card, resolve_source, write_folder
 
@@ -63,6 +75,50 @@ AUTOENCODER_ROLES: dict[str, tuple[str, dict[str, list[str]], dict[str, str]]] =
 }
 
 
+def norm_roles(roles: list[str]) -> list[str]:
+    """A 22 kHz ``conv_util``'s batch norm for each of its convolutions ``<block>.conv``."""
+    return [role.replace(".conv", ".norm") for role in roles]
+
+
+_ENC_22 = [f"layers.{i}.conv" for i in range(5)]
+_DEC_22_CONV, _DEC_22_UP = [*(f"down.{i}.conv" for i in range(4)), "fuse.conv"], [f"up.{i}.conv" for i in range(3)]
+_DEC_22_BLOCKS = [*(f"down.{i}.conv" for i in range(4)), *_DEC_22_UP, "fuse.conv"]
+_ENC2_22 = [f"layers.{i}.conv" for i in range(6)]
+_DEC2_22 = [f"layers.{i}.conv" for i in range(5)]
+#: The same for the 22 kHz release (its ``cout`` is unnamed: the last Conv2D of DEC2).
+AUTOENCODER_ROLES_22KHZ: dict[str, tuple[str, dict[str, list[str]], dict[str, str]]] = {
+    "enc.h5": ("autoencoder.encoder", {"conv2d": [*_ENC_22, "output"], "batch_normalization": norm_roles(_ENC_22)}, {}),
+    "dec.h5": ("autoencoder.decoder", {
+        "conv2d": [*_DEC_22_CONV, "output"], "conv2d_transpose": _DEC_22_UP,
+        "add_noise": [role.replace(".conv", ".noise") for role in _DEC_22_BLOCKS],
+        "batch_normalization": norm_roles(_DEC_22_BLOCKS),
+    }, {}),
+    "enc2.h5": ("autoencoder.encoder2", {"conv2d": _ENC2_22, "batch_normalization": norm_roles(_ENC2_22)},
+                {"cbottle": "bottleneck"}),
+    "dec2.h5": ("autoencoder.decoder2", {
+        "conv2d": ["layers.0.conv", "layers.3.conv", "output"],
+        "conv2d_transpose": [f"layers.{i}.conv" for i in (1, 2, 4)],
+        "add_noise": [role.replace(".conv", ".noise") for role in _DEC2_22],
+        "batch_normalization": norm_roles(_DEC2_22),
+    }, {}),
+}
+ROLES = {"44khz": AUTOENCODER_ROLES, "22khz": AUTOENCODER_ROLES_22KHZ}
+
+
+def generator_roles_22khz() -> dict[str, list[str]]:
+    """The 22 kHz generator's layers by kind, in the order ``build_generator`` creates them: per block,
+    its gate's two convolutions (an argument, so built first), its convolution, its AdaIN projection."""
+    conv2d, transposed, noise = ["dense_adain.project"], [], ["dense_noise"]
+    for index, (_, _, _, upsample, _, gated_by) in enumerate(GENERATOR_BLOCKS):
+        block = f"blocks.{index}"
+        if gated_by is not None:
+            conv2d += [f"{block}.gate.squeeze", f"{block}.gate.excite"]
+        (transposed if upsample else conv2d).append(f"{block}.conv")
+        noise.append(f"{block}.noise")
+        conv2d.append(f"{block}.adain.project")
+    return {"dense": ["dense"], "conv2d": [*conv2d, "output"], "conv2d_transpose": transposed, "add_noise": noise}
+
+
 def generator_names(small: bool) -> dict[str, str]:
     """The generator's Keras layer names -> their modules (``conv_util_gen(name=n)`` makes ``nc``, ``nr``, ``nai``)."""
     names = {"00d": "dense", "00n": "dense_noise", "00ai": "dense_adain.project", "9c": "output"}
@@ -78,7 +134,8 @@ def generator_names(small: bool) -> dict[str, str]:
 
 
 #: Keras weight -> torch parameter of the module it maps to.
-PARAMETER_NAMES = {"kernel": "weight", "bias": "bias", "noise_weight": "weight"}
+PARAMETER_NAMES = {"kernel": "weight", "bias": "bias", "noise_weight": "weight", "gamma": "weight", "beta": "bias",
+                   "moving_mean": "running_mean", "moving_variance": "running_var"}
 _AUTO_NAMED = re.compile(r"(conv2d_transpose|conv2d|add_noise|dense|batch_normalization)(?:_(\d+))?")
 
 
@@ -131,12 +188,30 @@ def torch_layout(array: np.ndarray) -> torch.Tensor:
     return tensor.T.contiguous() if tensor.ndim == 2 else tensor
 
 
-def autoencoder_layer_modules(weights: KerasWeights) -> dict[str, str]:
+def autoencoder_variant(weights: KerasWeights) -> str:
+    """``22khz`` for an autoencoder file with batch norm (the 22 kHz ``conv_util``), else ``44khz``."""
+    return "22khz" if any(name.startswith("batch_normalization") for name in weights.layers) else "44khz"
+
+
+def generator_variant(weights: KerasWeights) -> str:
+    """``44khz`` for the named generator layers (``00d`` ...), ``22khz`` for auto-numbered ones (``dense_N``)."""
+    if "00d" in weights.layers:
+        return "44khz"
+    if any((match := _AUTO_NAMED.fullmatch(name)) and match[1] == "dense" for name in weights.layers):
+        return "22khz"
+    raise ValueError(f"{weights.path} is not a Musika generator: it has neither layer '00d' (44.1 kHz release) nor "
+                     f"an auto-named dense layer (22 kHz release); layers: {', '.join(weights.layers)}")
+
+
+def autoencoder_layer_modules(weights: KerasWeights, variant: str = "44khz") -> dict[str, str]:
     """Layer name -> module, for one autoencoder file: each auto-numbered layer by its rank within its kind."""
-    prefix, roles, named = AUTOENCODER_ROLES[weights.path.name]
-    if any(name.startswith("batch_normalization") for name in weights.layers):
-        raise ValueError(f"{weights.path} has batch-norm layers: it is not the 44.1 kHz release (the authors' "
-                         "22kHz/ networks are a different architecture, which this converter does not read)")
+    prefix, roles, named = ROLES[variant][weights.path.name]
+    return ranked_modules(weights, prefix, roles, named)
+
+
+def ranked_modules(weights: KerasWeights, prefix: str, roles: dict[str, list[str]], named: dict[str, str]
+                   ) -> dict[str, str]:
+    """Layer name -> ``prefix.role``: named layers by name, auto-numbered ones by their rank within their kind."""
     ranked: dict[str, list[tuple[int, str]]] = {}
     for layer in weights.layers:
         match = _AUTO_NAMED.fullmatch(layer)
@@ -158,36 +233,86 @@ def key_mapping(weights: KerasWeights, modules: dict[str, str]) -> KeyMapping:
     ])
 
 
-def map_file(weights: KerasWeights, modules: dict[str, str], state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """One file's tensors, in torch layout, under the model's keys; every array and parameter accounted for."""
-    prefix = AUTOENCODER_ROLES[weights.path.name][0] if weights.path.name in AUTOENCODER_ROLES else "generator"
+def map_file(weights: KerasWeights, prefix: str, modules: dict[str, str], state: dict[str, torch.Tensor]
+             ) -> dict[str, torch.Tensor]:
+    """One file's tensors, in torch layout, under the model's keys (those of ``prefix``); every array
+    and parameter accounted for."""
     target = {key: value for key, value in state.items() if key.startswith(prefix + ".")}
     source = {name: torch_layout(array) for arrays in weights.layers.values() for name, array in arrays.items()}
     return key_mapping(weights, modules).apply(source, target, str(weights.path))
 
 
-def release_config(autoencoder: dict[str, KerasWeights], generator: KerasWeights, sampling_rate: int
+def file_modules(weights: KerasWeights, variant: str, small: bool) -> tuple[str, dict[str, str]]:
+    """(module prefix, layer name -> module) of one release file."""
+    if weights.path.name in AUTOENCODER_FILES:
+        return ROLES[variant][weights.path.name][0], autoencoder_layer_modules(weights, variant)
+    if variant == "22khz":
+        return "generator", ranked_modules(weights, "generator", generator_roles_22khz(), {})
+    return "generator", generator_names(small)
+
+
+def release_variant(autoencoder: dict[str, KerasWeights], generator: KerasWeights) -> str:
+    """The release all five files belong to; files of both releases are refused together."""
+    variants = {weights.path.name: autoencoder_variant(weights) for weights in autoencoder.values()}
+    variants[generator.path.name] = generator_variant(generator)
+    if len(set(variants.values())) > 1:
+        found = ", ".join(f"{name}: {VARIANT_NAMES[variant]}" for name, variant in variants.items())
+        raise ValueError(f"these files mix the 44.1 kHz and the 22 kHz release ({found}); the autoencoder "
+                         "(with batch norm at 22 kHz) and the generator must come from the same one")
+    return variants[generator.path.name]
+
+
+VARIANT_NAMES = {"44khz": "44.1 kHz", "22khz": "22 kHz"}
+
+
+def first_kernel(weights: KerasWeights, variant: str) -> np.ndarray:
+    """ENC's first convolution kernel (1, 1, bins, width)."""
+    layer = {module: name for name, module in autoencoder_layer_modules(weights, variant).items()}
+    return weights.array(layer.get("autoencoder.encoder.layers.0.conv", ""), "kernel")
+
+
+def generator_sizes(generator: KerasWeights, variant: str) -> tuple[int, int, int]:
+    """(coordinate channels it reads, latent channels per audio channel it makes, base_channels)."""
+    modules = {module: name for name, module in file_modules(generator, variant, False)[1].items()}
+    dense = generator.array(modules.get("generator.dense", ""), "kernel")    # (2 frames * inputs, 4 * 7 b)
+    output = generator.array(modules.get("generator.output", ""), "kernel")  # (1, k, 2b, 2 L)
+    if dense.shape[-1] % 28:
+        raise ValueError(f"{generator.path}: the dense layer has {dense.shape[-1]} outputs, not 4 * 7 * base_channels")
+    return dense.shape[0] // 2, output.shape[-1] // 2, dense.shape[-1] // 28
+
+
+def release_config(autoencoder: dict[str, KerasWeights], generator: KerasWeights, sampling_rate: int | None = None
                    ) -> MusikaReleaseConfig:
-    """The configuration the arrays imply (widths, ``small``), with the release's defaults for the rest."""
-    if "00d" not in generator.layers:
-        raise ValueError(f"{generator.path} has no layer '00d': it is not a 44.1 kHz Musika generator (the "
-                         f"22 kHz release's generator is a different architecture); layers: {', '.join(generator.layers)}")
-    encoder = autoencoder["enc.h5"]
-    first_layer = {module: layer for layer, module in autoencoder_layer_modules(encoder).items()}
-    first = encoder.array(first_layer.get("autoencoder.encoder.layers.0.conv", ""), "kernel")  # (1, 1, bins, 4w)
-    latent_channels = generator.array("9c", "kernel").shape[-1] // 2
-    dense = generator.array("00d", "kernel").shape[-1]                      # 4 * 7 * base_channels
-    if dense % 28:
-        raise ValueError(f"{generator.path}: dense layer 00d has {dense} outputs, not 4 * 7 * base_channels")
+    """The configuration the arrays imply (release, widths, ``small``), with the release's defaults for the rest."""
+    variant = release_variant(autoencoder, generator)
+    first = first_kernel(autoencoder["enc.h5"], variant)
+    inputs, latent_channels, base_channels = generator_sizes(generator, variant)
+    if inputs != 2 * latent_channels:
+        raise ValueError(
+            f"{generator.path} reads {inputs} coordinate channels, not 2 * {latent_channels}: the authors' generation "
+            "(get_noise_interp_multi) feeds 128; a 22 kHz generator built with its parse default conditional=False "
+            "expects 129 and cannot be run by their code either")
     bottleneck = autoencoder["enc2.h5"].array("cbottle", "kernel").shape[-1]
     if bottleneck != latent_channels:
         raise ValueError(f"the autoencoder makes {bottleneck}-channel latents but the generator "
                          f"{generator.path} makes {latent_channels}: they do not belong together")
+    # the width unit: hop (4 x ENC's width) at 44.1 kHz; hop / 16 (ENC's first width / 34) at 22 kHz
+    width, multiple = first.shape[3], (4 if variant == "44khz" else ENCODER_WIDTHS[0])
+    if width % multiple:
+        raise ValueError(f"{autoencoder['enc.h5'].path}: the encoder's first layer has {width} channels, "
+                         f"not a multiple of {multiple}")
+    release = VARIANTS[variant]
     return MusikaReleaseConfig(
-        sampling_rate=sampling_rate, hop_length=(first.shape[2] - 1) // 2, autoencoder_width=first.shape[3] // 4,
+        variant=variant, sampling_rate=sampling_rate or release.default_sampling_rate,
+        hop_length=(first.shape[2] - 1) // 2, autoencoder_width=width // multiple,
         latent_channels=latent_channels, coordinate_channels=2 * latent_channels - ANCHOR_RANDOM_CHANNELS,
-        base_channels=dense // 28, small="0_smallc" in generator.layers,
+        base_channels=base_channels, small="0_smallc" in generator.layers,
+        **({"truncation": DEMO_TRUNCATION_22KHZ} if variant == "22khz" else {}),
     )
+
+
+#: The 22 kHz demo's truncation at its default slider (25): ``0.01 + 3.5 * 25 / 100``.
+DEMO_TRUNCATION_22KHZ = 0.885
 
 
 # ------------------------------------------------------------------------------------ the command
@@ -197,11 +322,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generator", required=True,
                         help="folder or Hub id holding gen_ema.h5 (e.g. marcop/musika_techno, marcop/musika_misc, "
                              "marcop/musika_misc_small)")
-    parser.add_argument("--sampling-rate", type=int, default=44100,
-                        help="the rate the weights were trained at (not stored in them; default 44100)")
+    parser.add_argument("--sampling-rate", type=int, default=None,
+                        help="the rate the weights were trained at (not stored in them; default: the release's, "
+                             "44100 or 22050)")
 
 
-def convert(autoencoder: str | Path, generator: str | Path, out: str | Path, sampling_rate: int = 44100) -> Path:
+def convert(autoencoder: str | Path, generator: str | Path, out: str | Path, sampling_rate: int | None = None) -> Path:
     """Reads the release's five weight files and writes a folder that ``pipeline("text-to-audio")`` loads."""
     ae_folder = resolve_source(autoencoder, AUTOENCODER_FILES, "the Musika autoencoder (enc.h5, enc2.h5, dec.h5, dec2.h5)")
     gen_folder = resolve_source(generator, [GENERATOR_FILE], "the Musika generator (gen_ema.h5)")
@@ -213,9 +339,9 @@ def convert(autoencoder: str | Path, generator: str | Path, out: str | Path, sam
     config = release_config(ae_weights, gen_weights, sampling_rate)
     model = MusikaReleaseGenerator(config).eval()
     state = model.state_dict()
-    mapped = map_file(gen_weights, generator_names(config.small), state)
-    for weights in ae_weights.values():
-        mapped |= map_file(weights, autoencoder_layer_modules(weights), state)
+    mapped = {}
+    for weights in (gen_weights, *ae_weights.values()):
+        mapped |= map_file(weights, *file_modules(weights, config.variant, config.small), state)
     model.load_state_dict(mapped, strict=True)
     card = release_card(str(autoencoder), str(generator), config)
     return write_folder(out, lambda folder: MusikaReleasePipeline(model).save_pretrained(folder), card)
@@ -225,7 +351,7 @@ def release_card(autoencoder: str, generator: str, config: MusikaReleaseConfig) 
     name = Path(generator.rstrip("/")).name
     body = f"""
 The published Musika (Pasini & Schlüter, ISMIR 2022, "Musika! Fast Infinite Waveform Music Generation"),
-layer for layer in PyTorch: generator `{name}` ({'small, ' if config.small else ''}base channels
+layer for layer in PyTorch ({VARIANT_NAMES[config.variant]} release): generator `{name}` ({'small, ' if config.small else ''}base channels
 {config.base_channels}) and the two-level autoencoder, stereo at {config.sampling_rate} Hz.
 
 ```python

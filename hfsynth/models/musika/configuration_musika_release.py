@@ -1,40 +1,76 @@
-"""The configuration of the *published* Musika (github.com/marcoppasini/musika, 44.1 kHz release).
+"""The configuration of the *published* Musika (github.com/marcoppasini/musika: the 44.1 kHz release
+and the repository's ``22kHz/`` one).
 
 Unlike :class:`~hfsynth.models.musika.MusikaConfig` (hfsynth's own, CPU-sized redesign), this one
 describes the networks the authors released (``marcop/musika_ae`` with ``marcop/musika_techno``,
 ``musika_misc`` or ``musika_misc_small``) layer for layer, so that their weights load unchanged. Its
 fields are the authors' ``parse/parse_generate.py`` arguments under descriptive names; the widths
-of every layer follow from them exactly as in the authors' ``models.py``.
+of every layer follow from them exactly as in the authors' ``models.py``. ``variant`` picks the release: the 22 kHz networks are another
+architecture (batch norm in the autoencoders, squeeze-excitation gates in the generator, 8
+spectrogram frames per latent frame), described by the same fields.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from transformers import PretrainedConfig
 
 from ...validation import check_finite_number, check_positive_int, check_positive_seconds, check_sampling_rate
 
-#: Spectrogram frames per latent frame. The first autoencoder level keeps the frame rate (it compresses
-#: the bins); encoder 2 turns each window of 16 first-level frames into one latent frame.
-FRAMES_PER_LATENT = 16
-#: Latent frames the second decoder reads at a time (``shape // 32``): each block of 4 becomes 64
-#: spectrogram frames, decoded by the first decoder on its own (the authors' ``shape // 2``).
-LATENTS_PER_BLOCK = 4
 #: The random half of every coordinate anchor has 64 values in the authors' ``get_noise_interp_multi``.
 ANCHOR_RANDOM_CHANNELS = 64
+#: Spectrogram frames the first decoder makes at a time (the authors' ``shape // 2``), in both releases.
+FRAMES_PER_BLOCK = 64
+
+
+@dataclass(frozen=True)
+class ReleaseVariant:
+    """What differs between the two releases beyond the layer widths.
+
+    frames_per_latent: spectrogram frames per latent frame (the first autoencoder level keeps the
+        frame rate; encoder 2 turns each window of this many first-level frames into one latent frame).
+    latents_per_block: latent frames the second decoder reads at a time; each block becomes
+        :data:`FRAMES_PER_BLOCK` first-level frames, decoded by the first decoder on its own.
+    first_latent_channels: channels of the first-level latents (None: ``hop // 4``).
+    coordinate_spacing: anchors are this many latent windows' halves apart (44.1 kHz: ``coordlen``,
+        1.5 windows; 22 kHz: one window, ``latlen``).
+    centred_path: the 44.1 kHz path averages neighbouring frames and drops its first ``latlen / 4``;
+        the 22 kHz path is the plain interpolation.
+    anchor_truncation_floor: the 22 kHz ``get_noise_interp_multi`` draws the anchors' random part with
+        a bound of at least 1.75 (the style keeps the asked one).
+    """
+
+    frames_per_latent: int
+    latents_per_block: int
+    first_latent_channels: int | None
+    coordinate_spacing: float
+    centred_path: bool
+    anchor_truncation_floor: float
+    default_sampling_rate: int
+
+
+VARIANTS = {
+    "44khz": ReleaseVariant(16, 4, None, 1.5, True, 0.0, 44100),
+    "22khz": ReleaseVariant(8, 8, 128, 1.0, False, 1.75, 22050),
+}
 
 
 class MusikaReleaseConfig(PretrainedConfig):
     r"""
     The published Musika: a two-level spectrogram autoencoder and a latent generator. Defaults are
-    the release's (``parse/parse_generate.py``); the authors' argument names are in brackets.
+    the 44.1 kHz release's (``parse/parse_generate.py``); the authors' argument names are in brackets.
 
     Args:
+        variant (`str`, "44khz"): which release: ``"44khz"`` (the repository's root) or ``"22khz"``
+            (its ``22kHz/`` folder, ``parse_test.py``: 22050 Hz, autoencoder width 16, truncation 0.885).
         sampling_rate (`int`, 44100): [``sr``] Hz; the weights do not record it.
         hop_length (`int`, 256): [``hop``] STFT hop; the frame and FFT are ``4 * hop_length`` (1024),
             giving ``2 * hop_length + 1`` (513) bins; first-level latents have ``hop_length // 4`` (64) channels.
         autoencoder_width (`int`, 256): the unit of the autoencoders' widths, ``hop`` in the release
             (encoder 4x, decoder 3x / 2x / 1x, encoder 2 1x-3x, decoder 2 3x-1x); reduced-width test
-            checkpoints divide it.
+            checkpoints divide it. The 22 kHz widths are multiples of ``hop / 16`` (16; e.g. its
+            encoder's ``2 * hop + 32`` = 34 x 16), so there it is 16.
         latent_channels (`int`, 64): [``latdepth``] second-level latent channels per audio channel;
             the generator makes ``2 * latent_channels`` (left, then right).
         coordinate_channels (`int`, 64): [``coorddepth``] size of the style vector, the constant part
@@ -47,6 +83,7 @@ class MusikaReleaseConfig(PretrainedConfig):
             spectrogram normalisation: ``(dB - mu) / sigma``.
         truncation (`float`, 2.0): [``truncation``] default bound of the truncated standard normal
             that draws the style and the anchors (the authors' truncation trick: a bound, not a scale).
+            The 22 kHz demo's default slider (25) gives 0.885.
         audio_length_in_s (`float`, 120.0): [``seconds``] what ``generate`` makes when the call names no length.
     """
 
@@ -54,6 +91,7 @@ class MusikaReleaseConfig(PretrainedConfig):
 
     def __init__(
         self,
+        variant: str = "44khz",
         sampling_rate: int = 44100,
         hop_length: int = 256,
         autoencoder_width: int = 256,
@@ -67,13 +105,16 @@ class MusikaReleaseConfig(PretrainedConfig):
         audio_length_in_s: float = 120.0,
         **kwargs,
     ):
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {sorted(VARIANTS)}; got {variant!r}")
+        self.variant = variant
         self.sampling_rate = check_sampling_rate(sampling_rate)
         self.hop_length = check_positive_int(hop_length, "hop_length")
         if self.hop_length % 4:
             raise ValueError(f"hop_length must be a multiple of 4 (first-level latents have hop / 4 channels); "
                              f"got {hop_length}")
         self.autoencoder_width = check_positive_int(autoencoder_width, "autoencoder_width")
-        if self.autoencoder_width % 2:
+        if self.autoencoder_width % 2 and variant == "44khz":
             raise ValueError(f"autoencoder_width must be even (some layers are 1.5x and 2.5x it); got {autoencoder_width}")
         self.latent_channels = check_positive_int(latent_channels, "latent_channels")
         self.coordinate_channels = check_positive_int(coordinate_channels, "coordinate_channels")
@@ -86,6 +127,8 @@ class MusikaReleaseConfig(PretrainedConfig):
         self.base_channels = check_positive_int(base_channels, "base_channels")
         if not isinstance(small, bool):
             raise ValueError(f"small must be True or False; got {small!r}")
+        if small and variant != "44khz":
+            raise ValueError(f"small is a 44.1 kHz generator (musika_misc_small); the {variant} release has none")
         self.small = small
         self.mu_rescale = check_finite_number(mu_rescale, "mu_rescale")
         self.sigma_rescale = check_finite_number(sigma_rescale, "sigma_rescale")
@@ -98,6 +141,18 @@ class MusikaReleaseConfig(PretrainedConfig):
         super().__init__(**kwargs)
 
     # ------------------------------------------------------------------------ derived sizes
+    @property
+    def release(self) -> ReleaseVariant:
+        return VARIANTS[self.variant]
+
+    @property
+    def frames_per_latent(self) -> int:
+        return self.release.frames_per_latent
+
+    @property
+    def latents_per_block(self) -> int:
+        return self.release.latents_per_block
+
     @property
     def audio_channels(self) -> int:
         """The release is stereo: the generator's channels are the left latents, then the right."""
@@ -113,8 +168,8 @@ class MusikaReleaseConfig(PretrainedConfig):
 
     @property
     def first_latent_channels(self) -> int:
-        """Channels of the first autoencoder level's latents (64): spectrogram frame rate, bins compressed."""
-        return self.hop_length // 4
+        """Channels of the first autoencoder level's latents (64; 128 at 22 kHz): spectrogram frame rate, bins compressed."""
+        return self.release.first_latent_channels or self.hop_length // 4
 
     @property
     def latent_length(self) -> int:
@@ -128,13 +183,18 @@ class MusikaReleaseConfig(PretrainedConfig):
 
     @property
     def coordinate_length(self) -> int:
-        """[``coordlen``] coordinate frames between two anchors (384; 192 when ``small``)."""
-        return self.latent_length // 2 * 3
+        """[``coordlen``] coordinate frames between two anchors (384; 192 when ``small``; 256 at 22 kHz)."""
+        return int(self.latent_length * self.release.coordinate_spacing)
+
+    @property
+    def path_offset(self) -> int:
+        """Frames the path drops at its start (the 44.1 kHz ``rls[:, latlen // 4:]``; none at 22 kHz)."""
+        return self.latent_length // 4 if self.release.centred_path else 0
 
     @property
     def samples_per_latent(self) -> int:
-        """Audio samples per latent frame (4096: 92.9 ms at 44.1 kHz)."""
-        return FRAMES_PER_LATENT * self.hop_length
+        """Audio samples per latent frame (4096: 92.9 ms at 44.1 kHz; 2048 at 22 kHz, the same time)."""
+        return self.frames_per_latent * self.hop_length
 
     @property
     def samples_per_segment(self) -> int:

@@ -5,7 +5,8 @@ The authors draw a style (``noiseg``) and ``fac + 2`` anchors, join the anchors 
 ``latlen / 4`` (64) frames and cut it into windows whose halves the generator turns into latents
 on their own. Every frame of that path depends only on the two anchors around it, so
 :class:`CoordinatePath` computes any run of frames, drawing anchors when first needed and
-forgetting them once passed; the generator's halves (*segments*), the decoders' blocks and the
+forgetting them once passed (the 22 kHz release's path is simpler: anchors ``latlen`` frames
+apart, no centring, no dropped frames, the anchors' bound at least 1.75); the generator's halves (*segments*), the decoders' blocks and the
 inverse STFT's overlap (:class:`~.spectral_musika_release.OverlapAdd`) then stream one segment at a
 time: memory stays flat for any length and the audio equals one long generation.
 
@@ -46,30 +47,33 @@ class CoordinatePath:
 
     Anchor k sits at frame ``k * coordlen`` of the uncentred path ``r``; between anchors ``r`` goes in
     a straight line (``tf.linspace``: ``a + i * ((b - a) / coordlen)``). Frame t of the path the
-    generator reads is ``(r[t + latlen / 4] + r[t + latlen / 4 + 1]) / 2``.
+    generator reads is ``(r[t + latlen / 4] + r[t + latlen / 4 + 1]) / 2`` at 44.1 kHz, ``r[t]`` at 22 kHz.
+    ``truncation`` is the piece's (the style's) bound; the anchors' is the same at 44.1 kHz and at
+    least 1.75 at 22 kHz (:attr:`anchor_bound`).
     """
 
     def __init__(self, config: MusikaReleaseConfig, truncation: float, generator: torch.Generator | None = None,
                  anchors: torch.Tensor | None = None):
-        self.spacing, self.offset = config.coordinate_length, config.latent_length // 4
+        self.spacing, self.offset, self.centred = config.coordinate_length, config.path_offset, config.release.centred_path
         self.truncation, self.generator = truncation, generator
+        self.anchor_bound = max(truncation, config.release.anchor_truncation_floor)
         self.first = 0                                                          # index of self.anchors[0]
         self.anchors: list[torch.Tensor] = [] if anchors is None else list(anchors.float())
 
     def frames(self, start: int, end: int) -> torch.Tensor:
         """Frames ``start:end`` (end - start, 64), drawing the anchors they need."""
-        positions = torch.arange(start + self.offset, end + self.offset + 1)   # one more: the centring
+        positions = torch.arange(start + self.offset, end + self.offset + self.centred)  # one more to centre
         index = torch.div(positions, self.spacing, rounding_mode="floor")
         last = int(index[-1]) + 1
         while self.first + len(self.anchors) <= last:
-            self.anchors.append(truncated_normal((ANCHOR_RANDOM_CHANNELS,), self.truncation, self.generator))
+            self.anchors.append(truncated_normal((ANCHOR_RANDOM_CHANNELS,), self.anchor_bound, self.generator))
         if int(index[0]) < self.first:
             raise ValueError(f"coordinate frame {start} needs anchor {int(index[0])}, already dropped")
         anchors = torch.stack(self.anchors)
         a, b = anchors[index - self.first], anchors[index + 1 - self.first]
         step = (positions - index * self.spacing).float()[:, None]
-        path = a + step * ((b - a) / self.spacing)                              # (end - start + 1, 64)
-        return (path[:-1] + path[1:]) / 2
+        path = a + step * ((b - a) / self.spacing)                              # (end - start [+ 1], 64)
+        return (path[:-1] + path[1:]) / 2 if self.centred else path
 
     def forget_before(self, frame: int) -> None:
         """Drops the anchors no frame from ``frame`` on needs."""

@@ -13,8 +13,11 @@ defaults is reproduced exactly:
   step, shared by all channels, on **every** call (inference too). Where the draws come from is a
   :data:`NoiseSource`: :class:`GaussianNoise` in normal use, :class:`RecordedNoise` to replay draws
   recorded from the authors' code;
-* AdaIN (``Models_functions.adain``): ``x / (std_time(x) + 1e-5) * conv1x1(emb)``, population std over
-  time only, no mean subtraction and no additive term.
+* AdaIN (``Models_functions.adain``): ``x / (std_time(x) + eps) * conv1x1(emb)``, population std over
+  time only, no mean subtraction and no additive term; eps is 1e-5 at 44.1 kHz, 1e-7 at 22 kHz;
+* the 22 kHz release's ``conv_util`` keeps Keras' ``BatchNormalization()`` (epsilon 1e-3, moving
+  statistics at inference) between AddNoise and swish, and its generator gates some blocks with a
+  squeeze-excitation of an earlier block's output (``se_layer``).
 
 Weights keep torch's layouts (``Conv1d`` (out, in, k), ``ConvTranspose1d`` (in, out, k), ``Linear``
 (out, in)); from Keras that is ``kernel[0].permute(2, 1, 0)`` for both convolution kinds
@@ -33,8 +36,10 @@ from torch import nn
 
 #: ``tf.math.sqrt(0.5)``: the generator scales each residual branch by it.
 RESIDUAL_SCALE = math.sqrt(0.5)
-#: Added to the standard deviation in AdaIN (44.1 kHz release).
-ADAIN_EPSILON = 1e-5
+#: Added to the standard deviation in AdaIN: 44.1 kHz release, 22 kHz release.
+ADAIN_EPSILON, ADAIN_EPSILON_22KHZ = 1e-5, 1e-7
+#: Keras ``BatchNormalization()``'s default epsilon.
+BATCH_NORM_EPSILON = 1e-3
 
 
 # ------------------------------------------------------------------------------- noise
@@ -154,14 +159,45 @@ class TimeConvTranspose(nn.Module):
 
 
 class AdaIN(nn.Module):
-    """The authors' AdaIN: x (N, T, C) / (std over T + 1e-5) * conv1x1(emb (N, T, E))."""
+    """The authors' AdaIN: x (N, T, C) / (std over T + epsilon) * conv1x1(emb (N, T, E))."""
 
-    def __init__(self, embedding_channels: int, channels: int):
+    def __init__(self, embedding_channels: int, channels: int, epsilon: float = ADAIN_EPSILON):
         super().__init__()
+        self.epsilon = epsilon
         self.project = TimeConv(embedding_channels, channels, 1)
 
     def forward(self, x: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
-        return x / (x.std(dim=1, correction=0, keepdim=True) + ADAIN_EPSILON) * self.project(embedding)
+        return x / (x.std(dim=1, correction=0, keepdim=True) + self.epsilon) * self.project(embedding)
+
+
+class KerasBatchNorm(nn.Module):
+    """Keras ``BatchNormalization`` at inference on (N, T, C): the moving statistics, as
+    ``tf.nn.batch_normalization`` computes them (``x * s + (beta - mean * s)``, s = gamma / sqrt(var + eps))."""
+
+    def __init__(self, channels: int, epsilon: float = BATCH_NORM_EPSILON):
+        super().__init__()
+        self.epsilon = epsilon
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = torch.rsqrt(self.running_var + self.epsilon) * self.weight
+        return x * scale + (self.bias - self.running_mean * scale)
+
+
+class SqueezeExcitation(nn.Module):
+    """The 22 kHz generator's ``se_layer``: (N, T, C_in) -> a (N, 1, C_out) gate in (0, 1):
+    mean over time -> 1x1 conv -> swish -> 1x1 conv -> sigmoid."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.squeeze = TimeConv(in_channels, out_channels, 1, padding="valid")
+        self.excite = TimeConv(out_channels, out_channels, 1, padding="valid")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.excite(F.silu(self.squeeze(x.mean(dim=1, keepdim=True)))))
 
 
 def pixel_shuffle(x: torch.Tensor) -> torch.Tensor:
@@ -172,34 +208,52 @@ def pixel_shuffle(x: torch.Tensor) -> torch.Tensor:
 
 # ------------------------------------------------------------------------------- blocks
 class ConvBlock(nn.Module):
-    """(N, T, C) -> (N, T', C'): the autoencoders' ``conv_util`` (as released: no batch norm, so a bias): (transposed)
-    convolution -> [AddNoise] -> swish."""
+    """(N, T, C) -> (N, T', C'): the autoencoders' ``conv_util``: (transposed) convolution -> [AddNoise]
+    -> [batch norm] -> swish. The 44.1 kHz release has no batch norm (``bnorm=False``); the 22 kHz one
+    has it everywhere (its ``bn=True`` default)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-                 padding: str = "same", noise: bool = False, upsample: bool = False):
+                 padding: str = "same", noise: bool = False, upsample: bool = False, batch_norm: bool = False):
         super().__init__()
         self.conv = (TimeConvTranspose(in_channels, out_channels, kernel_size, stride) if upsample
                      else TimeConv(in_channels, out_channels, kernel_size, stride, padding))
         self.noise = NoiseInjection() if noise else None
+        self.norm = KerasBatchNorm(out_channels) if batch_norm else None
 
     def forward(self, x: torch.Tensor, noise: NoiseSource | None = None) -> torch.Tensor:
         x = self.conv(x)
         if self.noise is not None:
             x = self.noise(x, noise)
+        if self.norm is not None:
+            x = self.norm(x)
         return F.silu(x)
 
 
 class StyledBlock(nn.Module):
     """The generator's ``conv_util_gen`` with an embedding: (transposed) convolution -> AddNoise ->
-    AdaIN(embedding) -> swish."""
+    AdaIN(embedding) -> swish [-> times a squeeze-excitation gate of another tensor, 22 kHz ``se1``]."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, embedding_channels: int,
-                 upsample: bool = False):
+                 upsample: bool = False, adain_epsilon: float = ADAIN_EPSILON, gate_channels: int | None = None):
         super().__init__()
         self.conv = (TimeConvTranspose(in_channels, out_channels, kernel_size, 2) if upsample
                      else TimeConv(in_channels, out_channels, kernel_size))
         self.noise = NoiseInjection()
-        self.adain = AdaIN(embedding_channels, out_channels)
+        self.adain = AdaIN(embedding_channels, out_channels, adain_epsilon)
+        self.gate = SqueezeExcitation(gate_channels, out_channels) if gate_channels else None
 
-    def forward(self, x: torch.Tensor, embedding: torch.Tensor, noise: NoiseSource) -> torch.Tensor:
-        return F.silu(self.adain(self.noise(self.conv(x), noise), embedding))
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor, noise: NoiseSource,
+                gated_by: torch.Tensor | None = None) -> torch.Tensor:
+        out = F.silu(self.adain(self.noise(self.conv(x), noise), embedding))
+        return out if self.gate is None else out * self.gate(gated_by)
+
+
+def encode_windows(latents: torch.Tensor, frames: int, layers: nn.ModuleList, bottleneck: nn.Module) -> torch.Tensor:
+    """ENC2's calling pattern in both releases: (N, F, C) -> (N, F / frames, L), each window of ``frames``
+    first-level frames encoded on its own ("valid" convolutions down to one step), tanh at the end."""
+    batch, length, channels = latents.shape
+    x = latents.reshape(-1, frames, channels)                                 # (N * F / frames, frames, C)
+    for layer in layers:
+        x = layer(x)
+    x = torch.tanh(bottleneck(x))                                             # (N * F / frames, 1, L)
+    return x.reshape(batch, length // frames, -1)

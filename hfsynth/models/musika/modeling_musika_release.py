@@ -1,5 +1,7 @@
 """The published Musika (Pasini & Schlüter, ISMIR 2022; github.com/marcoppasini/musika, 44.1 kHz
-release), layer for layer, so that the authors' released Keras weights load unchanged.
+release), layer for layer, so that the authors' released Keras weights load unchanged. The
+repository's ``22kHz/`` release has other networks (:mod:`.modeling_musika_22khz`) in the same
+model: ``config.variant`` picks them.
 
 Five networks, each named after the authors' ``Models_functions.build_*`` (w = ``autoencoder_width``,
 h = ``hop_length``, b = ``base_channels``; all on Keras' channels-last (batch, time, channels)):
@@ -32,7 +34,7 @@ from torch import nn
 from ..generation_utils import AudioGenerationMixin, ProgressBar, progress, random_source
 from ..modeling_utils import HFSynthPreTrainedModel
 from ..prompting import decode_byte_prompts
-from .configuration_musika_release import FRAMES_PER_LATENT, LATENTS_PER_BLOCK, MusikaReleaseConfig
+from .configuration_musika_release import MusikaReleaseConfig
 from .generation_musika_release import new_release_state, stream_release_section
 from .layers_musika_release import (
     RESIDUAL_SCALE,
@@ -43,10 +45,18 @@ from .layers_musika_release import (
     NoiseSource,
     StyledBlock,
     TimeConv,
+    encode_windows,
     name_noise_layers,
     pixel_shuffle,
 )
 from .modeling_musika import MusikaGenerationOutput, MusikaGeneratorOutput
+from .modeling_musika_22khz import (
+    Musika22kHzLatentDecoder,
+    Musika22kHzLatentEncoder,
+    Musika22kHzLatentGenerator,
+    Musika22kHzSpectrogramDecoder,
+    Musika22kHzSpectrogramEncoder,
+)
 from .prompting_musika import names_conditioning
 from .spectral_musika_release import MusikaReleaseSpectrogram, OverlapAdd
 
@@ -124,6 +134,7 @@ class MusikaLatentEncoder(nn.Module):
     def __init__(self, config: MusikaReleaseConfig):
         super().__init__()
         w = config.autoencoder_width
+        self.frames = config.frames_per_latent
         self.layers = nn.ModuleList([
             ConvBlock(config.first_latent_channels, w, 3),
             ConvBlock(w, half_more(w), 3, 2, padding="valid"),
@@ -136,12 +147,7 @@ class MusikaLatentEncoder(nn.Module):
         self.bottleneck = TimeConv(3 * w, config.latent_channels, 1, padding="valid")
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
-        batch, frames, channels = latents.shape
-        x = latents.reshape(-1, FRAMES_PER_LATENT, channels)                   # (N * F / 16, 16, C)
-        for layer in self.layers:
-            x = layer(x)
-        x = torch.tanh(self.bottleneck(x))                                     # (N * F / 16, 1, L)
-        return x.reshape(batch, frames // FRAMES_PER_LATENT, -1)
+        return encode_windows(latents, self.frames, self.layers, self.bottleneck)
 
 
 class MusikaLatentDecoder(nn.Module):
@@ -169,31 +175,40 @@ class MusikaLatentDecoder(nn.Module):
         return self.output(x)
 
 
+#: variant -> (ENC, DEC, ENC2, DEC2) of that release.
+AUTOENCODER_NETWORKS = {
+    "44khz": (MusikaSpectrogramEncoder, MusikaSpectrogramDecoder, MusikaLatentEncoder, MusikaLatentDecoder),
+    "22khz": (Musika22kHzSpectrogramEncoder, Musika22kHzSpectrogramDecoder, Musika22kHzLatentEncoder,
+              Musika22kHzLatentDecoder),
+}
+
+
 class MusikaReleaseAutoencoder(nn.Module):
     """Both autoencoder levels and the spectrogram in between: stereo audio <-> latents
     (batch, frames, 2 * latent_channels) (the left channel's, then the right's), one latent frame per
-    16 hops (4096 samples)."""
+    ``frames_per_latent`` hops (16 at 44.1 kHz, 8 at 22 kHz: 92.9 ms in both)."""
 
     def __init__(self, config: MusikaReleaseConfig):
         super().__init__()
         self.config = config
         self.spectrogram = MusikaReleaseSpectrogram(config)
-        self.encoder = MusikaSpectrogramEncoder(config)
-        self.decoder = MusikaSpectrogramDecoder(config)
-        self.encoder2 = MusikaLatentEncoder(config)
-        self.decoder2 = MusikaLatentDecoder(config)
+        encoder, decoder, encoder2, decoder2 = AUTOENCODER_NETWORKS[config.variant]
+        self.encoder = encoder(config)
+        self.decoder = decoder(config)
+        self.encoder2 = encoder2(config)
+        self.decoder2 = decoder2(config)
 
     @property
     def dtype(self) -> torch.dtype:
         return self.encoder.output.weight.dtype
 
     def encode(self, audio: torch.Tensor) -> torch.Tensor:
-        """(B, 2, T) audio -> (B, L, 2 * latent_channels) latents, L = ceil(frames / 16): the end is
-        padded with silence to whole windows (the authors' encoder drops a last partial chunk)."""
+        """(B, 2, T) audio -> (B, L, 2 * latent_channels) latents, L = ceil(frames / frames_per_latent):
+        the end is padded with silence to whole windows (the authors' encoder drops a last partial chunk)."""
         check_stereo(audio, "audio")
-        hop, n_fft = self.config.hop_length, self.config.n_fft
+        hop, n_fft, per_latent = self.config.hop_length, self.config.n_fft, self.config.frames_per_latent
         frames = 1 + math.ceil(max(audio.shape[-1] - n_fft, 0) / hop)
-        frames = math.ceil(frames / FRAMES_PER_LATENT) * FRAMES_PER_LATENT
+        frames = math.ceil(frames / per_latent) * per_latent
         audio = F.pad(audio.float(), (0, (frames - 1) * hop + n_fft - audio.shape[-1]))
         spectrogram = self.spectrogram.analyse(audio)                          # (B, 2, F, bins)
         first = self.encoder(spectrogram.flatten(0, 1).to(self.dtype))         # (2B, F, h / 4)
@@ -201,27 +216,30 @@ class MusikaReleaseAutoencoder(nn.Module):
         return latents.transpose(1, 2).flatten(2)                              # left channels, then right
 
     def decode_frames(self, latents: torch.Tensor, noise: NoiseSource) -> torch.Tensor:
-        """(B, L, 2 * latent_channels), L a multiple of 4 -> complex STFT frames (B, 2, 16 L, bins).
+        """(B, L, 2 * latent_channels), L a multiple of ``latents_per_block`` (4; 8 at 22 kHz) -> complex
+        STFT frames (B, 2, frames_per_latent * L, bins).
 
-        Each block of 4 latent frames of each audio channel is decoded on its own (DEC2, then DEC);
+        Each block of latent frames of each audio channel is decoded on its own (DEC2, then DEC);
         the blocks of both channels go through the networks as one batch, channel by channel in
         time order.
         """
         batch, length, channels = latents.shape
         blocks = latents.reshape(batch, length, 2, channels // 2).transpose(1, 2)   # (B, 2, L, L_c)
-        blocks = blocks.reshape(-1, LATENTS_PER_BLOCK, channels // 2)           # (2B L / 4, 4, L_c)
+        blocks = blocks.reshape(-1, self.config.latents_per_block, channels // 2)  # (2B L / 4, 4, L_c)
         first = self.decoder2(blocks.to(self.dtype), noise)                     # (2B L / 4, 64, h / 4)
         magnitude, phase = self.decoder(first, noise)                           # (2B L / 4, 64, bins) each
         frames = self.spectrogram.complex_frames(magnitude, phase)
-        return frames.reshape(batch, 2, length * FRAMES_PER_LATENT, -1)
+        return frames.reshape(batch, 2, length * self.config.frames_per_latent, -1)
 
     def decode(self, latents: torch.Tensor, noise: NoiseSource | None = None) -> torch.Tensor:
         """(B, L, 2 * latent_channels) -> (B, 2, hop * (16 L' - 1) + n_fft) audio in [-1, 1], L' = L cut
-        to whole blocks of 4 (the authors' ``decode_waveform``, which cuts to multiples of 8)."""
+        to whole blocks (of 4, the authors' ``decode_waveform`` cutting to multiples of 8; of 8 at 22 kHz,
+        where the authors' ``stfunc`` cuts to multiples of 16)."""
         check_latents(latents, 2 * self.config.latent_channels)
-        latents = latents[:, : latents.shape[1] // LATENTS_PER_BLOCK * LATENTS_PER_BLOCK]
+        block = self.config.latents_per_block
+        latents = latents[:, : latents.shape[1] // block * block]
         if latents.shape[1] == 0:
-            raise ValueError(f"decoding needs at least {LATENTS_PER_BLOCK} latent frames")
+            raise ValueError(f"decoding needs at least {block} latent frames")
         overlap = OverlapAdd(self.spectrogram)
         frames = self.decode_frames(latents, noise or GaussianNoise())
         return torch.cat([overlap.push(frames), overlap.finish()], dim=-1).clamp(-1.0, 1.0)
@@ -314,7 +332,7 @@ class MusikaReleaseGenerator(AudioGenerationMixin, HFSynthPreTrainedModel):
 
     def __init__(self, config: MusikaReleaseConfig):
         super().__init__(config)
-        self.generator = MusikaLatentGenerator(config)
+        self.generator = (Musika22kHzLatentGenerator if config.variant == "22khz" else MusikaLatentGenerator)(config)
         self.autoencoder = MusikaReleaseAutoencoder(config)
         name_noise_layers(self)
         self.post_init()
