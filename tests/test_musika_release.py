@@ -1,7 +1,7 @@
 """The published Musika's port (``MusikaReleaseGenerator``): the published sizes, Keras' layer semantics,
 the front end and inverse STFT, generation through the shared contract, streaming of any length in
-flat memory, continuation, and bad input. Parity with the authors' outputs is in
-tests/test_convert_musika.py."""
+flat memory, continuation, and bad input, for both releases (44.1 kHz and the ``22kHz/`` one).
+Parity with the authors' outputs is in tests/test_convert_musika.py."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ from hfsynth.models.musika.layers_musika_release import (
     TimeConvTranspose,
     pixel_shuffle,
 )
+from hfsynth.models.musika.modeling_musika_22khz import (
+    Musika22kHzLatentDecoder,
+    Musika22kHzLatentEncoder,
+    Musika22kHzLatentGenerator,
+    Musika22kHzSpectrogramDecoder,
+    Musika22kHzSpectrogramEncoder,
+)
 from hfsynth.models.musika.modeling_musika_release import (
     MusikaLatentDecoder,
     MusikaLatentEncoder,
@@ -32,19 +39,28 @@ from hfsynth.models.musika.pipeline_musika import MusikaReleasePipeline
 from hfsynth.models.musika.spectral_musika_release import MusikaReleaseSpectrogram, OverlapAdd
 
 RATE = 8000
-#: Parameter counts of the authors' networks at the release's settings (their ``count_params``; the
-#: small generator is ``musika_misc_small``'s).
+SMALL = dict(small=True)
+RELEASE_22KHZ = dict(variant="22khz", sampling_rate=22050, autoencoder_width=16)
+#: Parameter counts of the authors' networks at the release's settings (their ``count_params``, which
+#: counts batch-norm statistics too; the small generator is ``musika_misc_small``'s; the 22 kHz
+#: generator is the 128-input one that the authors' generation can feed).
 PUBLISHED_PARAMETERS = [
-    (MusikaSpectrogramEncoder, False, 4_790_336), (MusikaSpectrogramDecoder, False, 12_673_291),
-    (MusikaLatentEncoder, False, 3_984_960), (MusikaLatentDecoder, False, 6_639_303),
-    (MusikaLatentGenerator, False, 15_499_530), (MusikaLatentGenerator, True, 12_009_738),
+    (MusikaSpectrogramEncoder, {}, 4_790_336), (MusikaSpectrogramDecoder, {}, 12_673_291),
+    (MusikaLatentEncoder, {}, 3_984_960), (MusikaLatentDecoder, {}, 6_639_303),
+    (MusikaLatentGenerator, {}, 15_499_530), (MusikaLatentGenerator, SMALL, 12_009_738),
+    (Musika22kHzSpectrogramEncoder, RELEASE_22KHZ, 2_066_880), (Musika22kHzSpectrogramDecoder, RELEASE_22KHZ, 7_409_226),
+    (Musika22kHzLatentEncoder, RELEASE_22KHZ, 4_539_968), (Musika22kHzLatentDecoder, RELEASE_22KHZ, 6_683_781),
+    (Musika22kHzLatentGenerator, RELEASE_22KHZ, 14_059_018),
 ]
 
 
 def tiny_config(**overrides) -> MusikaReleaseConfig:
-    """8 kHz, hop 16 (33 bins), narrow networks: a segment is 128 latent frames = 32768 samples (4.1 s)."""
+    """8 kHz, hop 16 (33 bins), narrow networks: a segment is 128 latent frames = 32768 samples (4.1 s;
+    16384 samples, 2.0 s, for the 22 kHz networks, 8 frames per latent)."""
     settings = dict(sampling_rate=RATE, hop_length=16, autoencoder_width=8, latent_channels=40,
                     coordinate_channels=16, base_channels=2, audio_length_in_s=0.5)
+    if overrides.get("variant") == "22khz":
+        settings["autoencoder_width"] = 1                                       # its widths are 16 - 80 x this
     return MusikaReleaseConfig(**(settings | overrides))
 
 
@@ -60,8 +76,13 @@ def tiny_model(**overrides) -> MusikaReleaseGenerator:
         for module in model.modules():
             if isinstance(module, NoiseInjection):
                 module.weight.fill_(0.05)
-        model.autoencoder.decoder.magnitude.weight.mul_(0.1)
-        model.autoencoder.decoder.magnitude.bias.fill_(-0.2)
+        decoder, bins = model.autoencoder.decoder, model.config.num_bins
+        if model.config.variant == "22khz":                                    # one head: magnitude channels first
+            decoder.output.weight[:bins].mul_(0.1)
+            decoder.output.bias[:bins].fill_(-0.2)
+        else:
+            decoder.magnitude.weight.mul_(0.1)
+            decoder.magnitude.bias.fill_(-0.2)
     return model
 
 
@@ -81,17 +102,18 @@ class TestMusikaReleaseGeneration(LoopGeneratorTester):
         return tiny_model(small=True)
 
 
-@pytest.fixture(scope="module")
-def model() -> MusikaReleaseGenerator:
+@pytest.fixture(scope="module", params=["44khz", "22khz"])
+def model(request) -> MusikaReleaseGenerator:
     torch.manual_seed(0)
-    return tiny_model()
+    return tiny_model(variant=request.param)
 
 
 # ----------------------------------------------------------------------------- architecture
-@pytest.mark.parametrize("network, small, count", PUBLISHED_PARAMETERS)
-def test_the_published_size_has_the_published_parameter_counts(network, small, count):
+@pytest.mark.parametrize("network, settings, count", PUBLISHED_PARAMETERS)
+def test_the_published_size_has_the_published_parameter_counts(network, settings, count):
     with torch.device("meta"):                                                 # built in no time, no memory
-        assert sum(p.numel() for p in network(MusikaReleaseConfig(small=small)).parameters()) == count
+        built = network(MusikaReleaseConfig(**settings))
+    assert sum(p.numel() for p in built.parameters()) + sum(b.numel() for b in built.buffers()) == count
 
 
 def test_the_small_generator_is_the_misc_small_one():
@@ -170,10 +192,11 @@ def test_overlap_add_in_pieces_equals_the_inverse_stft_in_one_go():
 
 def test_encode_reads_stereo_and_decodes_back_to_the_same_length(model):
     audio = torch.randn(1, 2, 5000) * 0.1
-    latents = model.autoencoder.encode(audio)                                  # 310 frames -> 320: 20 windows
-    assert latents.shape == (1, 20, 80) and latents.abs().max() <= 1
-    decoded = model.autoencoder.decode(latents)
-    assert decoded.shape == (1, 2, 16 * (16 * 20 - 1) + 64) and decoded.shape[-1] >= 5000
+    per_latent, block = model.config.frames_per_latent, model.config.latents_per_block
+    latents = model.autoencoder.encode(audio)                                  # 310 frames -> 320 (312): 20 (39) windows
+    assert latents.shape == (1, -(-310 // per_latent), 80) and latents.abs().max() <= 1
+    decoded = model.autoencoder.decode(latents)                                # whole blocks: 20 (32) latent frames
+    assert decoded.shape == (1, 2, 16 * (per_latent * (latents.shape[1] // block * block) - 1) + 64)
     with pytest.raises(ValueError, match="stereo"):
         model.autoencoder.encode(torch.zeros(1, 1, 5000))
     with pytest.raises(ValueError, match="latents"):
@@ -182,11 +205,12 @@ def test_encode_reads_stereo_and_decodes_back_to_the_same_length(model):
 
 # --------------------------------------------------------------------------------- streaming
 def test_generate_is_the_stream_and_a_continued_stream_is_one_long_piece(model):
-    samples = 9 * RATE                                                         # 2.2 segments
+    segment = model.config.samples_per_segment                                # 2.2 segments (4.4 at 22 kHz)
     one_go = model.generate(audio_length_in_s=9.0, generator=seeded(3))[0]
     state = new_release_state(model, seeded(3))
     pieces = list(stream_release_section(model, 2 * RATE, state)) + list(stream_release_section(model, 7 * RATE, state))
-    assert [piece.shape[-1] for piece in pieces] == [2 * RATE, 32768 - 2 * RATE, 32768, samples - 2 * 32768]
+    ends = [2 * RATE, *range(segment, 9 * RATE, segment), 9 * RATE]            # the first section, then by segments
+    assert [piece.shape[-1] for piece in pieces] == [b - a for a, b in zip([0, *ends], ends)]
     torch.testing.assert_close(torch.cat(pieces, dim=-1), one_go, rtol=0, atol=1e-6)
 
 
@@ -218,7 +242,7 @@ def test_the_pipeline_streams_continues_and_downmixes(tmp_path, model):
     again = loaded(audio_length_in_s=1.0, generator=seeded(1))
     morph = loaded.continue_piece(again.state[0], audio_length_in_s=5.0, generator=seeded(9), transition_s=1.0)
     assert same.audios.shape == morph.audios.shape == (1, 2, 5 * RATE)
-    head = 32768 - RATE                                                        # made before the new style begins
+    head = model.config.samples_per_segment - RATE                             # made before the new style begins
     np.testing.assert_allclose(same.audios[0, :, :head], morph.audios[0, :, :head], atol=1e-6)
     assert not np.allclose(same.audios[0, :, head:], morph.audios[0, :, head:])
     assert not torch.allclose(morph.state[0].style, out.state[0].style)
@@ -246,7 +270,8 @@ def test_bad_input_is_a_clear_error(model, kwargs, match):
 @pytest.mark.parametrize("bad, match", [
     (dict(hop_length=30), "hop_length"), (dict(coordinate_channels=8), "coordinate_channels"),
     (dict(autoencoder_width=7), "autoencoder_width"), (dict(small="yes"), "small"), (dict(truncation=-1.0), "truncation"),
-    (dict(sigma_rescale=0.0), "sigma_rescale"),
+    (dict(sigma_rescale=0.0), "sigma_rescale"), (dict(variant="48khz"), "variant"),
+    (dict(variant="22khz", small=True), "small is a 44.1 kHz generator"),
 ])
 def test_bad_configs_are_refused(bad, match):
     with pytest.raises(ValueError, match=match):
