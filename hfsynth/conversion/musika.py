@@ -318,10 +318,11 @@ DEMO_TRUNCATION_22KHZ = 0.885
 # ------------------------------------------------------------------------------------ the command
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--autoencoder", required=True,
-                        help="folder or Hub id holding enc.h5, enc2.h5, dec.h5, dec2.h5 (e.g. marcop/musika_ae)")
+                        help="folder or Hub id holding enc.h5, enc2.h5, dec.h5, dec2.h5 (e.g. marcop/musika_ae; "
+                             "the 22 kHz release: the repository's 22kHz/checkpoints/ae)")
     parser.add_argument("--generator", required=True,
                         help="folder or Hub id holding gen_ema.h5 (e.g. marcop/musika_techno, marcop/musika_misc, "
-                             "marcop/musika_misc_small)")
+                             "marcop/musika_misc_small; the 22 kHz release: 22kHz/checkpoints/techno)")
     parser.add_argument("--sampling-rate", type=int, default=None,
                         help="the rate the weights were trained at (not stored in them; default: the release's, "
                              "44100 or 22050)")
