@@ -352,15 +352,16 @@ def release_card(autoencoder: str, generator: str, config: MusikaReleaseConfig) 
     name = Path(generator.rstrip("/")).name
     body = f"""
 The published Musika (Pasini & Schlüter, ISMIR 2022, "Musika! Fast Infinite Waveform Music Generation"),
-layer for layer in PyTorch ({VARIANT_NAMES[config.variant]} release): generator `{name}` ({'small, ' if config.small else ''}base channels
-{config.base_channels}) and the two-level autoencoder, stereo at {config.sampling_rate} Hz.
+layer for layer in PyTorch ({VARIANT_NAMES[config.variant]} release): generator `{name}`
+({'small, ' if config.small else ''}base channels {config.base_channels}) and the two-level autoencoder, stereo at
+{config.sampling_rate} Hz; default truncation (the bound of the style's and anchors' truncated normal) {config.truncation}.
 
 ```python
 import hfsynth
 from transformers import pipeline
 
 tta = pipeline("text-to-audio", model="<this folder>")
-out = tta("", forward_params={{"audio_length_in_s": 30.0, "seed": 0, "truncation": 2.0}})
+out = tta("", forward_params={{"audio_length_in_s": 30.0, "seed": 0, "truncation": {config.truncation}}})
 out["audio"].shape      # (2, samples)
 ```
 

@@ -244,7 +244,8 @@ class MusikaReleasePipeline(MusikaPipeline):
         for piece in pipe.stream(3600, generator=g):                 # (2, samples) float32 pieces
             sink.write(piece.T)
 
-    ``truncation`` is the authors' (the bound of the truncated normal, default 2.0). Tempo and
+    ``truncation`` is the authors' (the bound of the truncated normal, default 2.0; 0.885 for the
+    22 kHz release, whose anchors are drawn at a bound of at least 1.75). Tempo and
     density, by argument or in the prompt, are refused: the released generators are unconditional.
     """
 
