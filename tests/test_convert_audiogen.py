@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import AutoConfig, T5Tokenizer, pipeline
+from transformers import AutoConfig, AutoTokenizer, T5Tokenizer, pipeline
 
 import hfsynth  # noqa: F401
 from hfsynth.cli import USAGE_ERROR, main
 from hfsynth.conversion.audiogen import audiogen_medium_config, convert
-from hfsynth.models.audiogen import AudioGenForConditionalGeneration
+from hfsynth.models.audiogen import AudioGenForConditionalGeneration, quantize_decoder_int8
 from hfsynth.models.audiogen.generation_audiogen import code_picker, generation_settings
 from hub_cache import populate_hub_cache
 from model_tester import LoopGeneratorTester
@@ -190,6 +190,16 @@ def test_transformers_pipeline_runs_the_converted_folder(folder, model):
     expected = model.generate(**prompt_batch(["dog barking"]), audio_length_in_s=0.2, do_sample=False)
     assert out["sampling_rate"] == 16000 and out["audio"].dtype == np.float32
     np.testing.assert_allclose(out["audio"], expected[0, 0].numpy(), atol=1e-5)
+
+
+def test_transformers_pipeline_runs_a_converted_model_with_int8_decoder_weights(folder, model):
+    """The README's fast path: load, quantise, hand the model object and its tokenizer to pipeline()."""
+    quantized = quantize_decoder_int8(AudioGenForConditionalGeneration.from_pretrained(folder).eval())
+    tta = pipeline("text-to-audio", model=quantized, tokenizer=AutoTokenizer.from_pretrained(folder))
+    out = tta("dog barking", forward_params={"audio_length_in_s": 0.2, "do_sample": False})
+    expected = model.generate(**prompt_batch(["dog barking"]), audio_length_in_s=0.2, do_sample=False)
+    assert out["sampling_rate"] == 16000 and out["audio"].shape == expected[0, 0].shape
+    assert np.isfinite(out["audio"]).all() and 0 < np.abs(out["audio"]).max() <= 1.0
 
 
 class TestConvertedAudioGen(LoopGeneratorTester):
