@@ -16,6 +16,9 @@ parameters; random weights, or ``--model`` a folder written by ``hfsynth convert
 cannot be vendored) must print, as its last line, a JSON object with ``wall_s`` (generation only, after
 a warm-up) and ``peak_rss_growth_mb``. Without it that row is skipped, and says so.
 
+``--size published-22khz`` does the same for the repository's 22 kHz release
+(``MusikaReleaseConfig(variant="22khz")``); the reference command is for the 44.1 kHz code only.
+
 Peak memory is the process's peak resident set size growth during the run (``ru_maxrss``), so runs are
 ordered shortest first; the streamed runs come first, so their numbers are not hidden by a one-shot peak.
 """
@@ -82,11 +85,12 @@ def small(args) -> None:
 
 def published(args) -> None:
     torch.manual_seed(0)
+    variant = "22khz" if args.size == "published-22khz" else "44khz"
     model = (MusikaReleaseGenerator.from_pretrained(args.model) if args.model
-             else MusikaReleaseGenerator(MusikaReleaseConfig())).eval()
+             else MusikaReleaseGenerator(MusikaReleaseConfig(variant=variant))).eval()
     pipe = MusikaPipeline(model)
     print(f"model: {args.model or 'published size, random weights'} "
-          f"({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters, {pipe.sampling_rate} Hz stereo)")
+          f"({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters, {pipe.sampling_rate} Hz)")
     release_streamed(pipe, 1.0)                                               # warm-up
     print("| implementation | audio (s) | wall (s) | x real time | peak RSS growth (MB) |")
     print("| --- | --- | --- | --- | --- |")
@@ -114,14 +118,14 @@ def published(args) -> None:
 
 def main() -> None:
     parser = bench_parser(__doc__, "10 s and 60 s only")
-    parser.add_argument("--size", choices=("small", "published"), default="small",
-                        help="hfsynth's own Musika (default) or the published one")
+    parser.add_argument("--size", choices=("small", "published", "published-22khz"), default="small",
+                        help="hfsynth's own Musika (default), the published one, or the 22 kHz release")
     parser.add_argument("--model", help="--size published: a folder from hfsynth convert musika (default: random weights)")
     parser.add_argument("--reference-cmd", help="--size published: the command timing the authors' code (see above)")
     args = parse_bench_args(parser)
     print(machine_line())
     print(f"command: python bench/musika_speed.py {shlex.join(sys.argv[1:])}")
-    (published if args.size == "published" else small)(args)
+    (small if args.size == "small" else published)(args)
 
 
 if __name__ == "__main__":

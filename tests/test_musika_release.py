@@ -40,7 +40,7 @@ from hfsynth.models.musika.spectral_musika_release import MusikaReleaseSpectrogr
 
 RATE = 8000
 SMALL = dict(small=True)
-RELEASE_22KHZ = dict(variant="22khz", sampling_rate=22050, autoencoder_width=16)
+RELEASE_22KHZ = dict(variant="22khz")          # its own defaults: 22050 Hz, autoencoder width 16
 #: Parameter counts of the authors' networks at the release's settings (their ``count_params``, which
 #: counts batch-norm statistics too; the small generator is ``musika_misc_small``'s; the 22 kHz
 #: generator is the 128-input one that the authors' generation can feed).
@@ -52,6 +52,23 @@ PUBLISHED_PARAMETERS = [
     (Musika22kHzLatentEncoder, RELEASE_22KHZ, 4_539_968), (Musika22kHzLatentDecoder, RELEASE_22KHZ, 6_683_781),
     (Musika22kHzLatentGenerator, RELEASE_22KHZ, 14_059_018),
 ]
+
+
+@pytest.mark.parametrize("variant, expected", [("44khz", (44100, 256, 2.0)), ("22khz", (22050, 16, 0.885))])
+def test_each_release_brings_its_own_defaults(variant, expected):
+    """``MusikaReleaseConfig(variant=...)`` alone is that release at its published size (the 22 kHz
+    one at the 44.1 kHz widths would be a 4.8 B-parameter network); given values still win."""
+    config = MusikaReleaseConfig(variant=variant)
+    assert (config.sampling_rate, config.autoencoder_width, config.truncation) == expected
+    overridden = MusikaReleaseConfig(variant=variant, sampling_rate=16000, autoencoder_width=8, truncation=1.0)
+    assert (overridden.sampling_rate, overridden.autoencoder_width, overridden.truncation) == (16000, 8, 1.0)
+
+
+def test_a_saved_config_keeps_values_that_equal_the_other_release_s_defaults(tmp_path):
+    """A 22 kHz config at 44100 Hz must not read back as 22050 Hz (the class default it equals is the 44.1 kHz one)."""
+    MusikaReleaseConfig(variant="22khz", sampling_rate=44100, truncation=2.0).save_pretrained(tmp_path)
+    loaded = MusikaReleaseConfig.from_pretrained(tmp_path)
+    assert (loaded.variant, loaded.sampling_rate, loaded.autoencoder_width, loaded.truncation) == ("22khz", 44100, 16, 2.0)
 
 
 def tiny_config(**overrides) -> MusikaReleaseConfig:

@@ -49,7 +49,7 @@ import numpy as np
 import torch
 
 from ..models.musika import MusikaReleaseConfig, MusikaReleaseGenerator
-from ..models.musika.configuration_musika_release import ANCHOR_RANDOM_CHANNELS, VARIANTS
+from ..models.musika.configuration_musika_release import ANCHOR_RANDOM_CHANNELS
 from ..models.musika.modeling_musika_22khz import ENCODER_WIDTHS, GENERATOR_BLOCKS
 from ..models.musika.pipeline_musika import MusikaReleasePipeline
 from .base import Converter, KeyMapping, model_card, resolve_source, write_folder
@@ -301,18 +301,12 @@ def release_config(autoencoder: dict[str, KerasWeights], generator: KerasWeights
     if width % multiple:
         raise ValueError(f"{autoencoder['enc.h5'].path}: the encoder's first layer has {width} channels, "
                          f"not a multiple of {multiple}")
-    release = VARIANTS[variant]
     return MusikaReleaseConfig(
-        variant=variant, sampling_rate=sampling_rate or release.default_sampling_rate,
+        variant=variant, sampling_rate=sampling_rate,
         hop_length=(first.shape[2] - 1) // 2, autoencoder_width=width // multiple,
         latent_channels=latent_channels, coordinate_channels=2 * latent_channels - ANCHOR_RANDOM_CHANNELS,
         base_channels=base_channels, small="0_smallc" in generator.layers,
-        **({"truncation": DEMO_TRUNCATION_22KHZ} if variant == "22khz" else {}),
     )
-
-
-#: The 22 kHz demo's truncation at its default slider (25): ``0.01 + 3.5 * 25 / 100``.
-DEMO_TRUNCATION_22KHZ = 0.885
 
 
 # ------------------------------------------------------------------------------------ the command

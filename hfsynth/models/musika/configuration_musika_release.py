@@ -39,6 +39,8 @@ class ReleaseVariant:
         the 22 kHz path is the plain interpolation.
     anchor_truncation_floor: the 22 kHz ``get_noise_interp_multi`` draws the anchors' random part with
         a bound of at least 1.75 (the style keeps the asked one).
+    default_sampling_rate / default_autoencoder_width / default_truncation: the config's defaults for
+        this release (the rate and truncation are not in the weights; the width is the release's).
     """
 
     frames_per_latent: int
@@ -48,11 +50,14 @@ class ReleaseVariant:
     centred_path: bool
     anchor_truncation_floor: float
     default_sampling_rate: int
+    default_autoencoder_width: int
+    default_truncation: float
 
 
 VARIANTS = {
-    "44khz": ReleaseVariant(16, 4, None, 1.5, True, 0.0, 44100),
-    "22khz": ReleaseVariant(8, 8, 128, 1.0, False, 1.75, 22050),
+    "44khz": ReleaseVariant(16, 4, None, 1.5, True, 0.0, 44100, 256, 2.0),
+    # truncation: the 22 kHz demo's default slider (25), 0.01 + 3.5 * 25 / 100
+    "22khz": ReleaseVariant(8, 8, 128, 1.0, False, 1.75, 22050, 16, 0.885),
 }
 
 
@@ -64,10 +69,10 @@ class MusikaReleaseConfig(PretrainedConfig):
     Args:
         variant (`str`, "44khz"): which release: ``"44khz"`` (the repository's root) or ``"22khz"``
             (its ``22kHz/`` folder, ``parse_test.py``: 22050 Hz, autoencoder width 16, truncation 0.885).
-        sampling_rate (`int`, 44100): [``sr``] Hz; the weights do not record it.
+        sampling_rate (`int`, the release's: 44100 / 22050): [``sr``] Hz; the weights do not record it.
         hop_length (`int`, 256): [``hop``] STFT hop; the frame and FFT are ``4 * hop_length`` (1024),
             giving ``2 * hop_length + 1`` (513) bins; first-level latents have ``hop_length // 4`` (64) channels.
-        autoencoder_width (`int`, 256): the unit of the autoencoders' widths, ``hop`` in the release
+        autoencoder_width (`int`, the release's: 256 / 16): the unit of the autoencoders' widths, ``hop`` in the release
             (encoder 4x, decoder 3x / 2x / 1x, encoder 2 1x-3x, decoder 2 3x-1x); reduced-width test
             checkpoints divide it. The 22 kHz widths are multiples of ``hop / 16`` (16; e.g. its
             encoder's ``2 * hop + 32`` = 34 x 16), so there it is 16.
@@ -81,7 +86,7 @@ class MusikaReleaseConfig(PretrainedConfig):
             (``latent_length`` 128 instead of 256) and a first stage without upsampling.
         mu_rescale / sigma_rescale (`float`, -25 / 75): [``mu_rescale`` / ``sigma_rescale``] the
             spectrogram normalisation: ``(dB - mu) / sigma``.
-        truncation (`float`, 2.0): [``truncation``] default bound of the truncated standard normal
+        truncation (`float`, the release's: 2.0 / 0.885): [``truncation``] default bound of the truncated standard normal
             that draws the style and the anchors (the authors' truncation trick: a bound, not a scale).
             The 22 kHz demo's default slider (25) gives 0.885.
         audio_length_in_s (`float`, 120.0): [``seconds``] what ``generate`` makes when the call names no length.
@@ -92,22 +97,26 @@ class MusikaReleaseConfig(PretrainedConfig):
     def __init__(
         self,
         variant: str = "44khz",
-        sampling_rate: int = 44100,
+        sampling_rate: int | None = None,
         hop_length: int = 256,
-        autoencoder_width: int = 256,
+        autoencoder_width: int | None = None,
         latent_channels: int = 64,
         coordinate_channels: int = 64,
         base_channels: int = 128,
         small: bool = False,
         mu_rescale: float = -25.0,
         sigma_rescale: float = 75.0,
-        truncation: float = 2.0,
+        truncation: float | None = None,
         audio_length_in_s: float = 120.0,
         **kwargs,
     ):
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}; got {variant!r}")
         self.variant = variant
+        release = VARIANTS[variant]          # what the weights do not record defaults to the release's
+        sampling_rate = release.default_sampling_rate if sampling_rate is None else sampling_rate
+        autoencoder_width = release.default_autoencoder_width if autoencoder_width is None else autoencoder_width
+        truncation = release.default_truncation if truncation is None else truncation
         self.sampling_rate = check_sampling_rate(sampling_rate)
         self.hop_length = check_positive_int(hop_length, "hop_length")
         if self.hop_length % 4:
@@ -139,6 +148,12 @@ class MusikaReleaseConfig(PretrainedConfig):
             raise ValueError(f"truncation (the bound of the truncated normal) must be > 0; got {truncation!r}")
         self.audio_length_in_s = check_positive_seconds(audio_length_in_s)
         super().__init__(**kwargs)
+
+    #: Written to config.json even when they equal the class defaults: those defaults follow ``variant``.
+    RELEASE_DEFAULTED = ("variant", "sampling_rate", "autoencoder_width", "truncation")
+
+    def to_diff_dict(self) -> dict:
+        return {**{key: getattr(self, key) for key in self.RELEASE_DEFAULTED}, **super().to_diff_dict()}
 
     # ------------------------------------------------------------------------ derived sizes
     @property
