@@ -51,7 +51,7 @@ from transformers.utils import logging
 from hfsynth.conversion.audiogen import audiogen_medium_config
 from hfsynth.models.audiogen import AudioGenConfig, AudioGenForConditionalGeneration, quantize_decoder_int8
 from hfsynth.models.audiogen.configuration_audiogen import TINY_T5
-from hfsynth.models.audiogen.quantization_audiogen import int8_linear_layers
+from hfsynth.modules.packed_linear import int8_linear_modules
 
 REFERENCE_SCRIPT = Path(__file__).with_name("audiogen_reference_speed.py")
 
@@ -87,7 +87,7 @@ def quantized_decoder(model: torch.nn.Module, inplace: bool = False) -> torch.nn
     if isinstance(model, AudioGenForConditionalGeneration):
         return quantize_decoder_int8(model)
     stack = model.decoder.model.decoder                                      # MusicGen
-    stack.layers = int8_linear_layers(stack.layers)
+    stack.layers = int8_linear_modules(stack.layers)
     return model
 
 

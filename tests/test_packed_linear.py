@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hfsynth.modules.packed_linear import PRECISIONS, packed_linear
+from hfsynth.modules.packed_linear import PRECISIONS, int8_linear_modules, packed_linear
 
 #: Relative error bounds: float16 rounds each weight to 11 significant bits; int8 quantises weights
 #: per row and activations per call to 7 bits.
@@ -37,3 +37,17 @@ def test_packed_linear_refuses_unknown_precisions_and_unpackable_weights():
         packed_linear(torch.ones(2, 2, 1), None, "float16")
     assert packed_linear(torch.ones(2, 2, dtype=torch.float64), None, "float32")(torch.ones(1, 2,
                                                                                        dtype=torch.float64)).sum() == 4
+
+
+def test_int8_linear_modules_swaps_every_linear_layer_and_leaves_the_original():
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(64, 48), torch.nn.GELU(), torch.nn.Linear(48, 16)).eval()
+    quantized = int8_linear_modules(module)
+    assert [type(layer).__name__ for layer in quantized] == ["Linear", "GELU", "Linear"]
+    assert all(isinstance(quantized[i], torch.ao.nn.quantized.dynamic.Linear) for i in (0, 2))
+    assert isinstance(module[0], torch.nn.Linear) and not isinstance(module[0], torch.ao.nn.quantized.dynamic.Linear)
+    x = torch.randn(5, 64)
+    with torch.no_grad():
+        expected, got = module(x), quantized(x)
+    error = ((got - expected).norm() / expected.norm()).item()
+    assert 0 < error < BOUNDS["int8"]

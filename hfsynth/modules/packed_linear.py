@@ -4,6 +4,8 @@ At batch 1 a generation step reads every weight once and does little arithmetic 
 speed is the memory bandwidth over the weight bytes. fbgemm's packed weights read fewer: float16
 (half the bytes; converted to float32 in registers, relative error ~1e-4) or int8 with one scale per
 output row (a quarter; the activations are quantised on each call, relative error ~1%).
+:func:`packed_linear` packs one matrix for a hand-written step loop (WaveNet);
+:func:`int8_linear_modules` swaps a module's ``nn.Linear`` layers for fbgemm's (AudioGen's decoder).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 #: Weight storages :func:`packed_linear` offers.
 PRECISIONS = ("float32", "float16", "int8")
@@ -46,3 +49,11 @@ def packed_linear(weight: torch.Tensor, bias: torch.Tensor | None, precision: st
                                                torch.qint8)
         packed = torch.ops.quantized.linear_prepack(quantized, bias)
     return partial(torch.ops.quantized.linear_dynamic, W_prepack=packed, reduce_range=REDUCE_RANGE)
+
+
+def int8_linear_modules(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` with every ``nn.Linear`` dynamic int8, one weight scale per output channel."""
+    with warnings.catch_warnings():         # torch.ao.quantization is deprecated in favour of torchao
+        warnings.simplefilter("ignore")
+        spec = {nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
+        return torch.ao.quantization.quantize_dynamic(module, spec, inplace=False)

@@ -9,11 +9,7 @@ distributions close to float32's: bench/audiogen_speed.py reports the KL per cod
 
 from __future__ import annotations
 
-import warnings
-
-import torch
-from torch import nn
-
+from ...modules.packed_linear import int8_linear_modules
 from .modeling_audiogen import AudioGenForConditionalGeneration
 
 
@@ -27,13 +23,6 @@ def quantize_decoder_int8(model: AudioGenForConditionalGeneration) -> AudioGenFo
         raise ValueError(f"int8 decoder weights run on CPU (fbgemm); the model is on {model.device}")
     if model.training:
         raise ValueError("quantize_decoder_int8 is for generation: call model.eval() first")
-    model.decoder.blocks = int8_linear_layers(model.decoder.blocks)
+    model.decoder.blocks = int8_linear_modules(model.decoder.blocks)
     return model
 
-
-def int8_linear_layers(module: nn.Module) -> nn.Module:
-    """A copy of ``module`` with every ``nn.Linear`` dynamic int8, one weight scale per output channel."""
-    with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao
-        warnings.simplefilter("ignore")
-        spec = {nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
-        return torch.ao.quantization.quantize_dynamic(module, spec, inplace=False)
