@@ -86,8 +86,8 @@ class WaveNetConfig(PretrainedConfig):
         incremental_weights (`str`, "float32"): how the residual layers' weights are stored for
             incremental generation, one of :data:`INCREMENTAL_WEIGHTS` (see
             :mod:`hfsynth.modules.packed_linear`). "float16" and "int8" (CPU only) make a batch-1
-            sample read half or a quarter of the bytes, so it runs faster, with outputs ~1e-4
-            (float16) or ~1% (int8) off float32's. Training and the full forward pass stay float.
+            sample read half or a quarter of the bytes, so it runs faster, with outputs ~3e-4
+            (float16) or ~2% (int8) off float32's at the LJSpeech size (bench/wavenet_speed.py). Training and the full forward pass stay float.
             Set it at load time: ``from_pretrained(DIR, incremental_weights="float16")``.
     """
 

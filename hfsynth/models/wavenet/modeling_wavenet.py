@@ -34,8 +34,8 @@ from ...audio.mulaw import mulaw_compress, mulaw_expand
 from ...audio.normalized_mel import DbNormalizedMel, StandardizedLogMel
 from ...audio.validation import check_audio_tensor
 from ...validation import check_positive_int, check_positive_number
-from ...modules.packed_linear import packed_linear
 from ...modules.mixture_of_logistics import discretized_mix_logistic_nll
+from ...modules.packed_linear import packed_linear
 from ...pipelines.contract import finalize_audio
 from ..generation_utils import AudioGenerationMixin, AudioGenerationOutput, ProgressBar, progress, random_source
 from ..modeling_utils import HFSynthPreTrainedModel
